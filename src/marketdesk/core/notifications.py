@@ -1,0 +1,154 @@
+"""Notifications: in-app (bell), email, and group robots (企业微信 / 钉钉 / 飞书).
+
+`notify()` writes the in-app row inside the caller's transaction and hands outside delivery
+to a background task after commit, so a rolled-back action sends nothing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone, translation
+
+from .models import DeliveryLog, Notification, RobotKind, RobotWebhook
+
+log = logging.getLogger("marketdesk.notifications")
+
+
+def notify(
+    *, recipients: Iterable, title: str, body: str = "", url: str = "", kind: str = "info"
+) -> list[Notification]:
+    """Notify each recipient once (duplicates and inactive users are skipped)."""
+    seen: set[int] = set()
+    rows = []
+    for user in recipients:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(Notification(recipient=user, title=title[:200], body=body, url=url, kind=kind))
+    created = Notification.objects.bulk_create(rows)
+    ids = [row.pk for row in created if row.pk]
+    if not ids:  # some databases do not return ids from bulk_create
+        ids = list(
+            Notification.objects.filter(recipient_id__in=seen, title=title[:200], kind=kind)
+            .order_by("-id")
+            .values_list("id", flat=True)[: len(rows)]
+        )
+
+    def _enqueue() -> None:
+        from .tasks import deliver_notification
+
+        for notification_id in ids:
+            deliver_notification.delay(notification_id)
+
+    transaction.on_commit(_enqueue)
+    return created
+
+
+def deliver(notification_id: int) -> int:
+    """Send one notification by email and to every matching robot; returns deliveries made."""
+    notification = (
+        Notification.objects.select_related("recipient").filter(pk=notification_id).first()
+    )
+    if notification is None:
+        return 0
+    sent = 0
+    recipient = notification.recipient
+    if recipient.email and notification.emailed_at is None:
+        with translation.override(recipient.language or settings.LANGUAGE_CODE):
+            try:
+                send_mail(
+                    notification.title,
+                    f"{notification.body}\n\n{notification.url}".strip(),
+                    settings.DEFAULT_FROM_EMAIL,
+                    [recipient.email],
+                )
+                Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+                DeliveryLog.objects.create(
+                    channel="email", target=recipient.email, notification=notification, ok=True
+                )
+                sent += 1
+            except Exception as exc:  # delivery problems are logged, never lose the in-app row
+                DeliveryLog.objects.create(
+                    channel="email",
+                    target=recipient.email,
+                    notification=notification,
+                    ok=False,
+                    detail=str(exc),
+                )
+    return sent
+
+
+def robot_payload(kind: str, text: str) -> dict:
+    if kind == RobotKind.FEISHU:
+        return {"msg_type": "text", "content": {"text": text}}
+    return {"msgtype": "text", "text": {"content": text}}  # WeCom and DingTalk share this shape
+
+
+def _signed_url(robot: RobotWebhook) -> tuple[str, dict]:
+    """DingTalk signs in the URL, Feishu in the body; WeCom needs no signature."""
+    extra: dict = {}
+    url = robot.url
+    if robot.secret and robot.kind == RobotKind.DINGTALK:
+        timestamp = str(round(time.time() * 1000))
+        digest = hmac.new(
+            robot.secret.encode(), f"{timestamp}\n{robot.secret}".encode(), hashlib.sha256
+        ).digest()
+        sign = urllib.parse.quote_plus(base64.b64encode(digest))
+        url = f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
+    elif robot.secret and robot.kind == RobotKind.FEISHU:
+        timestamp = str(int(time.time()))
+        digest = hmac.new(f"{timestamp}\n{robot.secret}".encode(), b"", hashlib.sha256).digest()
+        extra = {"timestamp": timestamp, "sign": base64.b64encode(digest).decode()}
+    return url, extra
+
+
+def _robot_accepted(body: str) -> bool:
+    """WeCom and DingTalk answer {"errcode": 0}, Feishu {"code": 0} (older: {"StatusCode": 0})."""
+    try:
+        data = json.loads(body or "{}")
+    except ValueError:
+        return False
+    return any(data.get(key) == 0 for key in ("errcode", "code", "StatusCode"))
+
+
+def send_to_robot(
+    robot: RobotWebhook, text: str, *, notification: Notification | None = None
+) -> bool:
+    url, extra = _signed_url(robot)
+    payload = robot_payload(robot.kind, text) | extra
+    request = urllib.request.Request(  # noqa: S310 (URL is an administrator's robot setting)
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            body = response.read(2000).decode(errors="replace")
+        ok = 200 <= response.status < 300 and _robot_accepted(body)
+    except Exception as exc:  # network errors are recorded, not raised
+        body, ok = str(exc), False
+    DeliveryLog.objects.create(
+        channel=robot.kind, target=robot.name, notification=notification, ok=ok, detail=body[:2000]
+    )
+    return ok
+
+
+def broadcast(*, kind: str, text: str) -> int:
+    """Post `text` to every active robot that takes notifications of `kind`."""
+    return sum(
+        1
+        for robot in RobotWebhook.objects.filter(active=True)
+        if robot.accepts(kind) and send_to_robot(robot, text)
+    )

@@ -1,0 +1,93 @@
+"""Data scope, enforced in one place: every selector limits its rows through `scoped()`.
+
+Roles live in `org`, above the kernel, so `org` installs the resolver that answers "which
+departments may this user see for this permission"; the kernel applies it, adds the user's
+own records and records shared with the user (team members)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+
+from .models import RecordAccess, RecordShare
+
+
+@dataclass(frozen=True)
+class Scope:
+    all: bool = False
+    department_ids: frozenset[int] = frozenset()
+    user_id: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.all and not self.department_ids and self.user_id is None
+
+
+NO_ACCESS = Scope()
+Resolver = Callable[[object, str], Scope]
+_resolver: Resolver | None = None
+
+
+def set_resolver(resolver: Resolver) -> None:
+    global _resolver
+    _resolver = resolver
+
+
+def scope_for(actor, perm: str) -> Scope:
+    """The widest scope among the actor's roles that grant `perm` (NO_ACCESS without it)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return NO_ACCESS
+    if actor.is_superuser:
+        return Scope(all=True, user_id=actor.pk)
+    if not actor.has_perm(perm):
+        return NO_ACCESS
+    cache = actor.__dict__.setdefault("_scope_cache", {})
+    if perm not in cache:
+        cache[perm] = _resolver(actor, perm) if _resolver else Scope(user_id=actor.pk)
+    return cache[perm]
+
+
+def scoped(
+    queryset: QuerySet,
+    *,
+    actor,
+    perm: str,
+    owner_field: str | None = "owner",
+    department_field: str | None = "department",
+    shared: bool = True,
+) -> QuerySet:
+    """Limit `queryset` to the rows `actor` may see with `perm`."""
+    scope = scope_for(actor, perm)
+    if scope.all:
+        return queryset
+    if scope.empty:
+        return queryset.none()
+    condition = Q(pk__in=[])
+    if owner_field and scope.user_id is not None:
+        condition |= Q(**{owner_field: scope.user_id})
+    if department_field and scope.department_ids:
+        condition |= Q(**{f"{department_field}__in": sorted(scope.department_ids)})
+    if shared:
+        condition |= Q(pk__in=_shared_ids(queryset.model, actor))
+    return queryset.filter(condition)
+
+
+def _shared_ids(model: type[Model], actor, access: str | None = None) -> QuerySet:
+    shares = RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), user=actor
+    )
+    if access:
+        shares = shares.filter(access=access)
+    return shares.values("object_id")
+
+
+def is_shared_for_write(record: Model, actor) -> bool:
+    return RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        user=actor,
+        access=RecordAccess.WRITE,
+    ).exists()

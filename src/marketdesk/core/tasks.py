@@ -1,0 +1,32 @@
+"""Celery tasks of the kernel. Without REDIS_URL they run in-process (CELERY_TASK_ALWAYS_EAGER)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="marketdesk.core.tasks.run_due_jobs")
+def run_due_jobs() -> int:
+    from .jobs import run_due_jobs as run
+
+    return len(run())
+
+
+@shared_task(name="marketdesk.core.tasks.deliver_notification")
+def deliver_notification(notification_id: int) -> int:
+    from .notifications import deliver
+
+    return deliver(notification_id)
+
+
+@shared_task(name="marketdesk.core.tasks.run_import")
+def run_import(job_id: int) -> str:
+    from .spreadsheets import run_import_job
+
+    return run_import_job(job_id)
+
+
+@shared_task(name="marketdesk.core.tasks.ping")
+def ping(value: int) -> int:
+    """Round trip used by the live-worker test and the health check."""
+    return value + 1

@@ -1,0 +1,143 @@
+"""The shipped roles (R2): their data scope and permissions. Later apps add their own
+permissions to these roles with `grant()`; `sync_shipped_roles()` makes the database agree
+(adds what is missing, never removes what an administrator granted)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from .models import DataScope, Role
+
+
+@dataclass
+class ShippedRole:
+    code: str
+    name: object
+    description: object
+    data_scope: str
+    permissions: set[str] = field(default_factory=set)
+
+
+ORG_READ = {"org.view_department", "org.view_employee", "org.view_position"}
+ORG_ALL = ORG_READ | {
+    "org.add_department",
+    "org.change_department",
+    "org.add_employee",
+    "org.change_employee",
+    "org.handover_employee",
+    "org.view_role",
+    "org.add_role",
+    "org.change_role",
+    "org.change_position",
+    "org.change_company",
+}
+
+SHIPPED: dict[str, ShippedRole] = {
+    role.code: role
+    for role in [
+        ShippedRole(
+            "administrator",
+            _("Administrator"),
+            _("Sets up the company, units, people and roles."),
+            DataScope.ALL,
+            ORG_ALL | {"core.view_personal_data", "core.export_data", "core.import_data"},
+        ),
+        ShippedRole(
+            "marketing_manager",
+            _("Marketing manager"),
+            _("Runs the marketing department (R2.2.1)."),
+            DataScope.SUBTREE,
+            ORG_READ
+            | {
+                "org.change_employee",
+                "org.handover_employee",
+                "org.view_role",
+                "core.view_personal_data",
+                "core.export_data",
+                "core.import_data",
+            },
+        ),
+        ShippedRole(
+            "group_leader",
+            _("Group leader"),
+            _("Leads a promotion or sales group."),
+            DataScope.DEPARTMENT,
+            ORG_READ | {"core.export_data"},
+        ),
+        ShippedRole(
+            "salesperson",
+            _("Salesperson"),
+            _("Sells to a region or customer segment (R2.2.3, R2.2.4)."),
+            DataScope.SELF,
+            ORG_READ,
+        ),
+        ShippedRole(
+            "promotion",
+            _("Promotion staff"),
+            _("Plans and runs promotion activities (R2.2.2)."),
+            DataScope.SELF,
+            ORG_READ,
+        ),
+        ShippedRole(
+            "customer_service",
+            _("Customer service"),
+            _("Answers the hotline, handles complaints and care (R5.2.2)."),
+            DataScope.DEPARTMENT,
+            ORG_READ,
+        ),
+        ShippedRole(
+            "finance",
+            _("Finance"),
+            _("Accounts for marketing expenses (R7.3)."),
+            DataScope.ALL,
+            ORG_READ | {"core.export_data"},
+        ),
+        ShippedRole(
+            "management",
+            _("Management"),
+            _("Approves plans and budgets (R4.1.1, R7.1)."),
+            DataScope.ALL,
+            ORG_READ | {"org.view_role", "core.view_personal_data", "core.export_data"},
+        ),
+    ]
+}
+
+
+def grant(role_code: str, *permissions: str) -> None:
+    """Called by later apps at start-up to extend a shipped role."""
+    SHIPPED[role_code].permissions.update(permissions)
+
+
+def _permission_objects(codes: set[str]) -> list[Permission]:
+    found = []
+    for code in sorted(codes):
+        app_label, _dot, codename = code.partition(".")
+        permission = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if permission is not None:
+            found.append(permission)
+    return found
+
+
+@transaction.atomic
+def sync_shipped_roles() -> int:
+    """Create missing shipped roles and add missing permissions; returns roles created."""
+    created = 0
+    for shipped in SHIPPED.values():
+        role, was_created = Role.objects.get_or_create(
+            code=shipped.code,
+            defaults={
+                "name": str(shipped.name),
+                "description": str(shipped.description),
+                "data_scope": shipped.data_scope,
+                "is_system": True,
+            },
+        )
+        created += int(was_created)
+        role.permissions.add(*_permission_objects(shipped.permissions))
+    return created

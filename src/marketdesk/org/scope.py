@@ -1,0 +1,42 @@
+"""Resolves a user's data scope from their roles; installed into core.scope at start-up."""
+
+from __future__ import annotations
+
+from marketdesk.core.scope import Scope
+
+from .models import DataScope, Department, Employee, EmployeeStatus, Role
+
+
+def subtree_ids(department: Department) -> set[int]:
+    return set(
+        Department.objects.filter(path__startswith=department.path).values_list("pk", flat=True)
+    )
+
+
+def resolve_scope(actor, perm: str) -> Scope:
+    """The widest scope among the actor's roles that grant `perm`; chosen departments add up."""
+    app_label, _, codename = perm.partition(".")
+    roles = list(
+        Role.objects.filter(
+            employees__user=actor,
+            employees__status=EmployeeStatus.ACTIVE,
+            permissions__content_type__app_label=app_label,
+            permissions__codename=codename,
+        ).distinct()
+    )
+    if not roles:  # granted directly on the user (e.g. by the administrator): own records only
+        return Scope(user_id=actor.pk)
+    kinds = {role.data_scope for role in roles}
+    if DataScope.ALL in kinds:
+        return Scope(all=True, user_id=actor.pk)
+    department_ids: set[int] = set()
+    employee = Employee.objects.select_related("department").filter(user=actor).first()
+    if employee is not None:
+        if DataScope.SUBTREE in kinds:
+            department_ids |= subtree_ids(employee.department)
+        elif DataScope.DEPARTMENT in kinds:
+            department_ids.add(employee.department_id)
+    for role in roles:
+        if role.data_scope == DataScope.CHOSEN:
+            department_ids |= set(role.departments.values_list("pk", flat=True))
+    return Scope(department_ids=frozenset(department_ids), user_id=actor.pk)

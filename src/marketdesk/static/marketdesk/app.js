@@ -1,0 +1,17 @@
+// MarketDesk shell behaviour: select-all for bulk actions, and htmx error reporting.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (box.matches("[data-select-all]")) {
+    document.querySelectorAll(box.dataset.selectAll).forEach((row) => { row.checked = box.checked; });
+  }
+});
+document.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  const holder = document.querySelector(".md-messages") || document.querySelector("main");
+  if (holder) {
+    const alert = document.createElement("div");
+    alert.className = "alert alert-danger py-2";
+    alert.textContent = document.documentElement.lang.startsWith("zh") ? `请求失败（${status}），请重试。` : `The request failed (${status}). Please try again.`;
+    holder.prepend(alert);
+  }
+});

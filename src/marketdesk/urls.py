@@ -1,0 +1,32 @@
+"""Root URLs: the HTML app per module, the REST API under /api/v1/, schema and docs."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from marketdesk.core import api_views as core_api
+from marketdesk.org import api as org_api
+
+router = DefaultRouter()
+router.register("notifications", core_api.NotificationViewSet, basename="notification")
+router.register("attachments", core_api.AttachmentViewSet, basename="attachment")
+router.register("tokens", core_api.ApiTokenViewSet, basename="token")
+# IMPORTS-API
+org_api.register(router)
+
+admin.site.login = login_required(admin.site.login)  # one sign-in page, with its lockout and 2FA
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/health/", core_api.health, name="api-health"),
+    path("api/v1/me/", org_api.me, name="api-me"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("org/", include("marketdesk.org.urls")),
+    # IMPORTS-URLS
+    path("", include("marketdesk.core.urls")),
+]
