@@ -314,4 +314,6 @@ def demo_logins() -> list[tuple[str, str, str]]:
     return sorted(rows, key=lambda row: order.index(row[0]))
 
 
-register_demo_step(DemoStep(10, "organisation", build_org, logins=demo_logins, password=DEMO_PASSWORD))
+register_demo_step(
+    DemoStep(10, "organisation", build_org, logins=demo_logins, password=DEMO_PASSWORD)
+)

@@ -27,13 +27,12 @@ class Command(BaseCommand):
         self._print_logins()
 
     def _print_logins(self):
-        from marketdesk.org.demo import DEMO_PASSWORD, demo_logins
-
-        logins = demo_logins()
-        if not logins:
-            return
-        self.stdout.write(
-            self.style.SUCCESS(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
-        )
-        for username, name, role in logins:
-            self.stdout.write(f"  {username:<12} {name:<6} {role}")
+        for step in demo_steps():
+            logins = step.logins() if step.logins else []
+            if not logins:
+                continue
+            self.stdout.write(
+                self.style.SUCCESS(f"\nDemo log-ins (password for all: {step.password}):")
+            )
+            for username, name, role in logins:
+                self.stdout.write(f"  {username:<12} {name:<6} {role}")
