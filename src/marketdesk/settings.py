@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -40,10 +41,11 @@ def _load_dotenv(path: Path) -> None:
 
 _load_dotenv(Path(_env("MARKETDESK_ENV_FILE", str(REPO_DIR / ".env"))))
 
+TESTING = _env_bool("TESTING") or "pytest" in sys.modules
 DATA_DIR = Path(_env("MARKETDESK_DATA_DIR", str(REPO_DIR / "data")))
 DEBUG = _env_bool("DEBUG", False)
 SECRET_KEY = _env("SECRET_KEY") or (
-    "insecure-dev-key-" + "x" * 40 if DEBUG or _env_bool("TESTING") else ""
+    "insecure-dev-key-" + "x" * 40 if DEBUG or TESTING else ""
 )
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
@@ -135,7 +137,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-if _env_bool("TESTING"):
+if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
