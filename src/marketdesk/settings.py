@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "template_partials",
     "marketdesk.core",
     "marketdesk.org",
+    "marketdesk.approvals",
 ]
 INSTALLED_APPS += _env_list("MARKETDESK_EXTRA_APPS")
 
@@ -264,6 +265,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`; name each enum so the schema (and check --deploy) is clean.
+    "ENUM_NAME_OVERRIDES": {
+        "EmployeeStatusEnum": "marketdesk.org.models.EmployeeStatus",
+        "ImportStatusEnum": "marketdesk.core.models.ImportStatus",
+        "ApprovalRequestStatusEnum": "marketdesk.approvals.models.RequestStatus",
+        "ApprovalTaskStatusEnum": "marketdesk.approvals.models.TaskStatus",
+    },
 }
 
 LOGGING = {

@@ -7,14 +7,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from marketdesk.core import api_views as core_api
+from marketdesk.core import import_api
+from marketdesk.approvals import api as approvals_api
 from marketdesk.org import api as org_api
 
 router = DefaultRouter()
 router.register("notifications", core_api.NotificationViewSet, basename="notification")
 router.register("attachments", core_api.AttachmentViewSet, basename="attachment")
 router.register("tokens", core_api.ApiTokenViewSet, basename="token")
-# IMPORTS-API
+router.register("imports", import_api.ImportJobViewSet, basename="import")
 org_api.register(router)
+approvals_api.register(router)
 
 admin.site.login = login_required(admin.site.login)  # one sign-in page, with its lockout and 2FA
 
@@ -27,6 +30,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("org/", include("marketdesk.org.urls")),
-    # IMPORTS-URLS
+    path("approvals/", include("marketdesk.approvals.urls")),
+    path("imports/", include("marketdesk.core.import_urls")),
     path("", include("marketdesk.core.urls")),
 ]

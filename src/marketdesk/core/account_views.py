@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import secrets
+import time
 
 import pyotp
 import segno
@@ -18,7 +20,7 @@ from django.contrib.auth import (
 )
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,11 +29,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import auth, services
+from .masking import client_ip
 from .models import ApiToken, TOTPDevice
 
 PENDING_USER = "md_pending_user"
 PENDING_NEXT = "md_pending_next"
+PENDING_AT = "md_pending_at"
+PENDING_SECONDS = 300  # the code must follow the password within five minutes
 
 
 class LoginForm(forms.Form):
@@ -49,21 +54,35 @@ class OTPForm(forms.Form):
 
 
 def _safe_next(request, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return value
     return "/"
+
+
+def _locked_message() -> str:
+    return _("Too many failed attempts. Try again in %(minutes)s minutes.") % {
+        "minutes": settings.LOGIN_LOCKOUT_MINUTES
+    }
 
 
 def verify_totp(device: TOTPDevice, code: str) -> bool:
     """Accept the current code (±1 step); a code is never accepted twice."""
     totp = pyotp.TOTP(device.secret)
     now = timezone.now()
+    code = (code or "").strip()
     for offset in (-1, 0, 1):
         counter = totp.timecode(now) + offset
-        if counter > device.last_counter and totp.generate_otp(counter) == code.strip():
-            TOTPDevice.objects.filter(pk=device.pk).update(last_counter=counter)
+        if counter > device.last_counter and secrets.compare_digest(
+            totp.generate_otp(counter), code
+        ):
+            # conditional update: of two requests racing with one code, only one wins
+            won = TOTPDevice.objects.filter(pk=device.pk, last_counter__lt=counter).update(
+                last_counter=counter
+            )
             device.last_counter = counter
-            return True
+            return bool(won)
     return False
 
 
@@ -73,54 +92,59 @@ def login_view(request):
         return redirect(_safe_next(request, request.GET.get("next")))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = authenticate(
-                request,
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-            )
-        except PermissionDenied:
-            user = None
-            form.add_error(
-                None,
-                _("Too many failed attempts. Try again in %(minutes)s minutes.")
-                % {"minutes": settings.LOGIN_LOCKOUT_MINUTES},
-            )
-        else:
-            if user is None:
+        login_name = form.cleaned_data["username"]
+        # authenticate() swallows the backend's PermissionDenied for a locked account, so
+        # the lock is asked for separately to say why
+        user = authenticate(request, username=login_name, password=form.cleaned_data["password"])
+        if user is None:
+            if auth.is_locked(auth.lock_key(login_name)):
+                form.add_error(None, _locked_message())
+            else:
                 form.add_error(None, _("The username/mobile or password is wrong."))
-        if user is not None:
-            device = (
-                getattr(user, "totp", None)
-                if TOTPDevice.objects.filter(user=user).exists()
-                else None
-            )
+        else:
             next_url = _safe_next(request, request.POST.get("next"))
-            if device is not None and device.confirmed_at is not None:
+            if auth.has_second_factor(user):
                 request.session[PENDING_USER] = user.pk
                 request.session[PENDING_NEXT] = next_url
+                request.session[PENDING_AT] = time.time()
                 return redirect("core:login_otp")
             login(request, user, backend="marketdesk.core.auth.UsernameOrMobileBackend")
             return redirect(next_url)
     return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
+def _drop_pending(request) -> None:
+    for key in (PENDING_USER, PENDING_NEXT, PENDING_AT):
+        request.session.pop(key, None)
+
+
 def login_otp(request):
+    """Second step of signing in: the TOTP code. Wrong codes count towards the lockout."""
     user_id = request.session.get(PENDING_USER)
-    if not user_id:
+    started = request.session.get(PENDING_AT, 0)
+    if not user_id or time.time() - started > PENDING_SECONDS:
+        _drop_pending(request)
         return redirect("core:login")
     user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+    device = TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+    if device is None:
+        _drop_pending(request)
+        return redirect("core:login")
+    ip = client_ip(request)
+    if auth.is_locked(user.username, ip):
+        _drop_pending(request)
+        auth.record_attempt(user.username, ip, success=False, reason=auth.REASON_LOCKED)
+        messages.error(request, _locked_message())
+        return redirect("core:login")
     form = OTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if verify_totp(user.totp, form.cleaned_data["code"]):
-            next_url = request.session.pop(PENDING_NEXT, "/")
-            request.session.pop(PENDING_USER, None)
+        if verify_totp(device, form.cleaned_data["code"]):
+            next_url = request.session.get(PENDING_NEXT, "/")
+            _drop_pending(request)
+            auth.record_attempt(user.username, ip, success=True, reason="totp")
             login(request, user, backend="marketdesk.core.auth.UsernameOrMobileBackend")
             return redirect(next_url)
-        from .auth import record_attempt
-        from .masking import client_ip
-
-        record_attempt(user.username, client_ip(request), success=False, reason="totp")
+        auth.record_attempt(user.username, ip, success=False, reason="totp")
         form.add_error("code", _("The code is wrong or expired."))
     return render(request, "core/login_otp.html", {"form": form})
 
@@ -160,6 +184,9 @@ def password_change(request):
 
 @login_required
 def totp_setup(request):
+    if auth.has_second_factor(request.user):  # never show the key of a device in use again
+        messages.info(request, _("Two-factor sign-in is already on."))
+        return redirect("core:account")
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, defaults={"secret": pyotp.random_base32()}
     )
@@ -188,7 +215,7 @@ def totp_setup(request):
 @login_required
 @require_POST
 def totp_disable(request):
-    if settings.REQUIRE_ADMIN_2FA and (request.user.is_superuser or request.user.is_staff):
+    if settings.REQUIRE_ADMIN_2FA and auth.is_administrator(request.user):
         messages.error(request, _("Administrators must keep two-factor sign-in on."))
     else:
         TOTPDevice.objects.filter(user=request.user).delete()

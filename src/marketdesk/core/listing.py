@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.paginator import EmptyPage, Page, Paginator
+from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
@@ -82,12 +82,13 @@ def list_page(
         per_page = PER_PAGE_CHOICES[0]
     per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
     paginator = Paginator(queryset, per_page)
+    requested = request.GET.get("page") or 1
     try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except (EmptyPage, ValueError, TypeError):
-        page = paginator.page(
-            paginator.num_pages if str(request.GET.get("page", "")).isdigit() else 1
-        )
+        page = paginator.page(requested)
+    except EmptyPage:  # past the end: the last page; zero or below: the first
+        page = paginator.page(paginator.num_pages if str(requested).isdigit() else 1)
+    except InvalidPage:  # not a whole number ("abc", "1.5")
+        page = paginator.page(1)
     params = request.GET.copy()
     for name in ("page", "sort"):
         params.pop(name, None)

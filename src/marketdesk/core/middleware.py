@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.messages.storage import default_storage
+from django.http import QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from .auth import has_second_factor, is_administrator
+
 SESSION_STARTED = "md_started"
 SESSION_SEEN = "md_seen"
+SEEN_WRITE_EVERY = 30  # seconds; avoids a session write on every request
+
+
+def _redirect_with_message(request, to: str, level: int, text: str):
+    """These middlewares run before MessageMiddleware (they must see the user first), so
+    request._messages does not exist yet: store the message on the response ourselves."""
+    response = redirect(to)
+    storage = default_storage(request)
+    storage.add(level, text)
+    storage.update(response)
+    return response
 
 
 class SessionTimeoutMiddleware:
@@ -25,18 +39,30 @@ class SessionTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             now = time.time()
-            started = request.session.get(SESSION_STARTED, now)
-            seen = request.session.get(SESSION_SEEN, now)
+            started = request.session.get(SESSION_STARTED)
+            seen = request.session.get(SESSION_SEEN)
             idle_limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
             absolute_limit = settings.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
-            if now - seen > idle_limit or now - started > absolute_limit:
+            if (seen is not None and now - seen > idle_limit) or (
+                started is not None and now - started > absolute_limit
+            ):
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
-                messages.info(request, _("You were signed out after a period of inactivity."))
-                return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.get_full_path()}")
-            request.session[SESSION_STARTED] = started
-            if now - seen > 30:  # avoid a session write on every request
+                login_url = reverse(settings.LOGIN_URL)
+                if request.method == "GET":
+                    query = QueryDict(mutable=True)
+                    query["next"] = request.get_full_path()
+                    login_url += "?" + query.urlencode(safe="/")
+                return _redirect_with_message(
+                    request,
+                    login_url,
+                    messages.INFO,
+                    _("You were signed out after a period of inactivity."),
+                )
+            if started is None:
+                request.session[SESSION_STARTED] = now
+            if seen is None or now - seen > SEEN_WRITE_EVERY:
                 request.session[SESSION_SEEN] = now
         return self.get_response(request)
 
@@ -55,12 +81,15 @@ class TwoFactorMiddleware:
             getattr(settings, "REQUIRE_ADMIN_2FA", False)
             and user is not None
             and user.is_authenticated
-            and (user.is_superuser or user.is_staff)
             and not request.path.startswith(self.ALLOWED_PREFIXES)
             and not request.path.startswith("/api/")
+            and is_administrator(user)
+            and not has_second_factor(user)
         ):
-            device = getattr(user, "totp", None) if hasattr(user, "totp") else None
-            if device is None or device.confirmed_at is None:
-                messages.warning(request, _("Administrators must set up two-factor sign-in first."))
-                return redirect("core:totp_setup")
+            return _redirect_with_message(
+                request,
+                reverse("core:totp_setup"),
+                messages.WARNING,
+                _("Administrators must set up two-factor sign-in first."),
+            )
         return self.get_response(request)

@@ -252,6 +252,8 @@ def api_token_create(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Give the token a name, e.g. the tool that will use it.")})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
     raw = new_token_value()
     token = ApiToken.objects.create(
         user=actor, name=name[:80], prefix=raw[:10], key_hash=hash_token(raw), expires_at=expires_at

@@ -21,7 +21,7 @@ def deliver_notification(notification_id: int) -> int:
 
 @shared_task(name="marketdesk.core.tasks.run_import")
 def run_import(job_id: int) -> str:
-    from .spreadsheets import run_import_job
+    from .imports import run_import_job
 
     return run_import_job(job_id)
 

@@ -7,10 +7,25 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .models import Company, DataScope, Department, DepartmentKind, Employee, Position, Role
+from .models import (
+    Company,
+    DataScope,
+    Department,
+    DepartmentKind,
+    Employee,
+    EmployeeStatus,
+    Position,
+    Role,
+)
 
 
 class CompanyForm(forms.ModelForm):
+    fiscal_year_start_month = forms.TypedChoiceField(
+        label=_("fiscal year starts in month"),
+        choices=[(month, month) for month in range(1, 13)],
+        coerce=int,
+    )
+
     class Meta:
         model = Company
         fields = [
@@ -21,7 +36,6 @@ class CompanyForm(forms.ModelForm):
             "currency",
             "default_language",
         ]
-        widgets = {"fiscal_year_start_month": forms.Select(choices=[(m, m) for m in range(1, 13)])}
 
     def clean_credit_code(self):
         from marketdesk.core.validators import normalise_credit_code
@@ -84,12 +98,14 @@ class EmployeeForm(forms.Form):
         help_text=_("Leave empty to let the employee set one later."),
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, can_assign_roles: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = selectors.department_choices()
         self.fields["position"].queryset = Position.objects.order_by("name")
         self.fields["supervisor"].queryset = selectors.active_employee_choices()
         self.fields["roles"].queryset = Role.objects.order_by("-is_system", "name")
+        # Handing out roles is the role administrator's permission (services check it too).
+        self.fields["roles"].disabled = not can_assign_roles
         if editing:
             self.fields["username"].disabled = True
             self.fields["username"].required = False
@@ -115,10 +131,14 @@ class LeaveForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
-    def __init__(self, *args, employee: Employee, **kwargs):
+    def __init__(self, *args, employee: Employee, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = selectors.active_employee_choices().exclude(
-            pk=employee.pk
+        # Only people the actor may see can receive the records (as in the API).
+        self.fields["successor"].queryset = (
+            selectors.employee_list(actor=actor)
+            .filter(status=EmployeeStatus.ACTIVE)
+            .exclude(pk=employee.pk)
+            .order_by("department__path", "user__name")
         )
 
 

@@ -28,3 +28,8 @@ def register_handover(target: HandoverTarget) -> None:
 
 def handover_targets() -> list[HandoverTarget]:
     return list(_targets.values())
+
+
+def unregister_handover(key: str) -> None:
+    """Forget a target (tests, or an app that is switched off)."""
+    _targets.pop(key, None)

@@ -16,7 +16,7 @@ from marketdesk.core.registry import (
     register_search_provider,
 )
 
-from . import demo, selectors  # noqa: F401  (demo registers its step)
+from . import demo, imports, selectors  # noqa: F401  (demo and imports register themselves)
 from .models import Department, Employee
 from .permissions import OrgPerm
 from .scope import resolve_scope

@@ -6,6 +6,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -35,6 +36,8 @@ MSG_CHOSEN_NEEDS_DEPARTMENTS = _(
     "Choose at least one department for the 'chosen departments' scope."
 )
 MSG_LEFT_DATE_BEFORE_HIRE = _("The leaving date is before the hire date.")
+MSG_ROLES_NOT_ALLOWED = _("You may not change which roles an employee holds.")
+MSG_FISCAL_MONTH = _("Enter a month from 1 to 12.")
 
 
 def _require(actor, perm: str) -> None:
@@ -59,11 +62,18 @@ def company_update(*, actor, company: Company, **fields) -> Company:
     _require(actor, OrgPerm.CHANGE_COMPANY)
     for name, value in fields.items():
         setattr(company, name, value)
+    if company.fiscal_year_start_month not in range(1, 13):  # else only the constraint's name shows
+        raise ValidationError({"fiscal_year_start_month": MSG_FISCAL_MONTH})
     _save(company, actor)
     return company
 
 
 # Departments ------------------------------------------------------------------------------
+
+
+def _current(department: Department | None) -> Department | None:
+    """The unit as stored now: a caller's copy may predate a move of the tree above it."""
+    return Department.objects.get(pk=department.pk) if department is not None else None
 
 
 def _set_path(department: Department) -> None:
@@ -85,7 +95,7 @@ def department_create(
 ) -> Department:
     _require(actor, OrgPerm.ADD_DEPARTMENT)
     department = Department(
-        name=name, code=code, parent=parent, kind=kind, head=head, sort_order=sort_order
+        name=name, code=code, parent=_current(parent), kind=kind, head=head, sort_order=sort_order
     )
     _save(department, actor)
     _set_path(department)
@@ -98,6 +108,8 @@ def department_update(*, actor, department: Department, **fields) -> Department:
     _require(actor, OrgPerm.CHANGE_DEPARTMENT)
     department = Department.objects.select_for_update().get(pk=department.pk)
     old_path = department.path
+    if "parent" in fields:
+        fields["parent"] = _current(fields["parent"])
     new_parent = fields.get("parent", department.parent)
     if new_parent is not None and (
         new_parent.pk == department.pk or new_parent.path.startswith(old_path)
@@ -174,6 +186,13 @@ def _clean_personal(fields: dict) -> dict:
     return fields
 
 
+def _require_role_assignment(actor) -> None:
+    # Roles carry permissions and data scope: whoever hands them out could hand themselves
+    # the administrator's, so it is the role administrator's permission, not change_employee.
+    if not actor.has_perm(OrgPerm.CHANGE_ROLE):
+        raise PermissionDenied(MSG_ROLES_NOT_ALLOWED)
+
+
 EMPLOYEE_FIELDS = (
     "department",
     "position",
@@ -199,6 +218,8 @@ def employee_create(
     **fields,
 ) -> Employee:
     _require(actor, OrgPerm.ADD_EMPLOYEE)
+    if roles:
+        _require_role_assignment(actor)
     data = _clean_personal({"mobile": mobile, **fields})
     mobile = data.pop("mobile")
     user_model = get_user_model()
@@ -213,6 +234,10 @@ def employee_create(
         username=username, name=name, mobile=mobile or None, email=data.get("email", "")
     )
     if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -239,6 +264,10 @@ def employee_update(
 ) -> Employee:
     _require(actor, OrgPerm.CHANGE_EMPLOYEE)
     employee = Employee.objects.select_for_update().select_related("user").get(pk=employee.pk)
+    if roles is not None and {role.pk for role in roles} != set(
+        employee.roles.values_list("pk", flat=True)
+    ):
+        _require_role_assignment(actor)
     data = _clean_personal(dict(fields))
     user = employee.user
     user_changed = False
@@ -323,6 +352,11 @@ def employee_handover(
 ) -> Handover:
     """Move everything the departing employee owns to the successor, in one logged action."""
     _require(actor, OrgPerm.HANDOVER_EMPLOYEE)
+    # Judge the successor as stored now (they may have left since the caller loaded them).
+    from_employee, to_employee = (
+        Employee.objects.select_for_update().select_related("user").get(pk=e.pk)
+        for e in (from_employee, to_employee)
+    )
     if from_employee.pk == to_employee.pk:
         raise ValidationError({"to_employee": MSG_SUCCESSOR_SAME})
     if to_employee.status != EmployeeStatus.ACTIVE:

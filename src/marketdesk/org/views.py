@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from . import selectors, services
 from .exports import employee_columns
 from .filters import EmployeeFilter
 from .forms import CompanyForm, DepartmentForm, EmployeeForm, LeaveForm, PositionForm, RoleForm
-from .models import Employee, Position
+from .models import Employee
 from .permissions import OrgPerm
 
 
@@ -236,7 +237,7 @@ def _employee_initial(employee: Employee) -> dict:
             "username": employee.user.username,
             "name": employee.user.name,
             "mobile": employee.user.mobile or "",
-            "roles": list(employee.roles.all()),
+            "roles": list(employee.roles.values_list("pk", flat=True)),
         }
     )
     return initial
@@ -252,6 +253,7 @@ def employee_form(request, pk: int | None = None):
         request.POST or None,
         initial=_employee_initial(employee) if employee else None,
         editing=bool(employee),
+        can_assign_roles=request.user.has_perm(OrgPerm.CHANGE_ROLE),
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -275,7 +277,7 @@ def employee_form(request, pk: int | None = None):
 def employee_leave(request, pk: int):
     employee = selectors.employee_get(actor=request.user, pk=pk)
     _require(request, OrgPerm.CHANGE_EMPLOYEE)
-    form = LeaveForm(request.POST or None, employee=employee)
+    form = LeaveForm(request.POST or None, employee=employee, actor=request.user)
     if request.method == "POST" and form.is_valid():
         successor = form.cleaned_data["successor"]
         if successor is not None and not request.user.has_perm(OrgPerm.HANDOVER_EMPLOYEE):
@@ -428,7 +430,11 @@ def company(request):
 @require_POST
 def position_save(request, pk: int | None = None):
     _require(request, OrgPerm.CHANGE_POSITION)
-    position = Position.objects.filter(pk=pk).first() if pk else None
+    position = None
+    if pk is not None:
+        position = selectors.position_list(actor=request.user).filter(pk=pk).first()
+        if position is None:
+            raise Http404
     form = PositionForm(request.POST, instance=position)
     if form.is_valid():
         try:

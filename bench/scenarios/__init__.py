@@ -1,0 +1,1 @@
+"""One module per scenario; `marketdesk bench <name>` runs `bench/scenarios/<name>.py`."""

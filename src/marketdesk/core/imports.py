@@ -1,0 +1,865 @@
+"""Spreadsheet import: a template per kind, every row checked before any write, all or nothing.
+
+An app describes one import with an `ImportSpec` and registers it with `register_import`
+(from its registrations module). The kernel then offers the template download, the upload
+page and API, the per-row error report and background runs for large files:
+
+    register_import(ImportSpec(
+        key="crm.customer", label=_("Customers"), permission=CrmPerm.ADD_CUSTOMER,
+        update_permission=CrmPerm.CHANGE_CUSTOMER,
+        columns=(ImportColumn("name", _("Name"), required=True, parse=parse_text(max_length=80)),
+                 ImportColumn("mobile", _("Mobile"), parse=parse_text(normalise=normalise_mobile))),
+        match_keys=("mobile",), find_existing=find_customer, clean_row=check_customer,
+        write_row=write_customer,  # (actor, values, existing) -> Outcome, through the app's services
+    ))
+
+A run reads the first sheet (header row, then one record per row), parses every cell with
+its column's parser, checks duplicates of the match keys inside the file, matches existing
+records, runs the spec's `clean_row`, and only when no row has an error writes every row in
+one transaction. Errors are rendered in the job's language and name the spreadsheet row
+(as Excel numbers it: the header is row 1) and the column header."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import io
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    PermissionDenied,
+    ValidationError,
+)
+from django.core.validators import EmailValidator
+from django.db import models, transaction
+from django.http import HttpResponse
+from django.utils import timezone, translation
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .models import ImportJob, ImportStatus
+from .spreadsheets import FORMULA_PREFIXES, Column, _disposition, cell_value
+
+logger = logging.getLogger(__name__)
+
+IMPORT_DATA = "core.import_data"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PROGRESS_EVERY = 100  # rows between progress reports
+MAX_STORED_ERRORS = 1000
+
+MSG_NO_PERMISSION = _("You do not have permission to import these records.")
+MSG_UNKNOWN_KIND = _("There is no such import.")
+MSG_KEY_REQUIRED = _("Choose the column that identifies existing records.")
+MSG_WRONG_EXTENSION = _(
+    "Only Excel workbooks (.xlsx) can be imported. Save the file as .xlsx and upload it again."
+)
+MSG_NOT_XLSX = _(
+    "This file could not be read as an Excel workbook (.xlsx). Download the template, "
+    "fill it in and upload it again."
+)
+MSG_FILE_TOO_LARGE = _("The file is larger than %(limit)s MB.")
+MSG_TOO_MANY_ROWS = _(
+    "The file has more than %(limit)s rows. Split it into smaller files and import them one by one."
+)
+MSG_NO_ROWS = _("The file has no rows to import below the header row.")
+MSG_NO_HEADER = _("The first row must hold the column headers of the template.")
+MSG_UNKNOWN_COLUMN = _('Unknown column "%(header)s". Use the column headers of the template.')
+MSG_MISSING_COLUMN = _('The required column "%(header)s" is missing.')
+MSG_REPEATED_COLUMN = _('The column "%(header)s" appears more than once.')
+MSG_VALUES_WITHOUT_HEADER = _("This column has values but no header.")
+MSG_REQUIRED = _("This value is required.")
+MSG_DUPLICATE = _(
+    'The value "%(value)s" is in rows %(first)s and %(row)s; it must be different in each row.'
+)
+MSG_EXAMPLE_ROW = _("This is the example row of the template. Delete it before importing.")
+MSG_ROW_NOT_SAVED = _("This row could not be saved. Nothing was imported.")
+MSG_UNEXPECTED = _("The import stopped because of an unexpected error. Nothing was imported.")
+MSG_MORE_ERRORS = _("%(count)s more errors are not listed. Correct the errors above and try again.")
+MSG_TOO_LONG = _("Enter at most %(limit)s characters (this value has %(length)s).")
+MSG_INVALID = _("Enter a valid value.")
+MSG_DATE = _("Enter a date such as 2026-03-01.")
+MSG_NUMBER = _("Enter a number.")
+MSG_DECIMAL_PLACES = _("Enter a number with at most %(places)s decimal places.")
+MSG_MIN_VALUE = _("Enter a number of at least %(limit)s.")
+MSG_CHOICE = _("Enter one of: %(choices)s.")
+
+
+class ImportMode(models.TextChoices):
+    CREATE = "create", _("Create new records only")
+    UPSERT = "upsert", _("Create new records and update existing ones")
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+
+
+Parser = Callable[[Any], Any]  # a non-blank cell value -> Python value; raises ValidationError
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    """One column of the template: the record field it fills and how its cells are read."""
+
+    field: str
+    header: Any  # lazy translated label; the file may use it in any shipped language
+    required: bool = False
+    parse: Parser | None = None  # None: the cell's text
+    example: Any = ""
+    help: Any = ""  # what to enter, shown on the template's notes sheet
+    width: int = 16
+    text: bool = False  # format the column as text in the template (numbers with leading zeros)
+
+
+@dataclass
+class ImportRow:
+    number: int  # the row number the user sees in the spreadsheet (header = 1)
+    values: dict[str, Any]  # parsed values of the non-blank cells only
+    existing: Any = None  # the record this row updates (create-or-update mode)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # None: about the whole file
+    column: str  # the column header as shown, "" when about the whole row or file
+    message: str
+    field: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ImportContext:
+    """What `clean_row` may need beyond the row: who imports, how, and the other rows."""
+
+    actor: Any
+    mode: str
+    key_field: str
+    rows: list[ImportRow]
+    row: int = 0  # number of the row being checked
+    _index: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
+
+    def row_with(self, field_name: str, value: Any) -> int | None:
+        """The first row of the file whose `field_name` has `value` (e.g. a supervisor's row)."""
+        index = self._index.get(field_name)
+        if index is None:
+            index = {}
+            for row in self.rows:
+                found = row.values.get(field_name)
+                if isinstance(found, str | int | datetime.date | decimal.Decimal):
+                    index.setdefault(found, row.number)
+            self._index[field_name] = index
+        return index.get(value)
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    key: str  # "org.employee"
+    label: Any
+    permission: str  # needed to import at all (creating records); core.import_data always is
+    columns: tuple[ImportColumn, ...]
+    write_row: Callable[[Any, dict[str, Any], Any], Outcome]  # (actor, values, existing)
+    match_keys: tuple[str, ...] = ()  # fields that identify an existing record
+    find_existing: Callable[[Any, str, Any], Any] | None = None  # (actor, field, value)
+    update_permission: str | None = None  # needed for create-or-update
+    clean_row: Callable[[ImportContext, dict[str, Any], Any], None] | None = None
+    notes: Callable[[], Iterable[Any]] | None = None  # extra lines for the notes sheet
+
+    def column(self, field_name: str) -> ImportColumn | None:
+        return next((c for c in self.columns if c.field == field_name), None)
+
+
+# Registry ----------------------------------------------------------------------------------
+
+_specs: dict[str, ImportSpec] = {}
+
+
+def register_import(spec: ImportSpec) -> None:
+    fields = {column.field for column in spec.columns}
+    if len(fields) != len(spec.columns):
+        raise ImproperlyConfigured(f"Import {spec.key}: two columns fill the same field.")
+    if not set(spec.match_keys) <= fields:
+        raise ImproperlyConfigured(f"Import {spec.key}: match keys must be columns.")
+    if spec.match_keys and spec.find_existing is None:
+        raise ImproperlyConfigured(f"Import {spec.key}: match keys need find_existing.")
+    _specs[spec.key] = spec
+
+
+def get_import(key: str) -> ImportSpec | None:
+    return _specs.get(key)
+
+
+def import_label(key: str) -> str:
+    spec = _specs.get(key)
+    return force_str(spec.label) if spec else key
+
+
+def can_import(actor, spec: ImportSpec, mode: str = ImportMode.CREATE) -> bool:
+    if not (actor.has_perm(IMPORT_DATA) and actor.has_perm(spec.permission)):
+        return False
+    if mode == ImportMode.UPSERT:
+        return bool(spec.match_keys) and (
+            spec.update_permission is None or actor.has_perm(spec.update_permission)
+        )
+    return True
+
+
+def available_imports(actor) -> list[ImportSpec]:
+    return sorted(
+        (spec for spec in _specs.values() if can_import(actor, spec)),
+        key=lambda spec: force_str(spec.label),
+    )
+
+
+def allowed_modes(actor, spec: ImportSpec) -> list[tuple[str, Any]]:
+    return [(value, label) for value, label in ImportMode.choices if can_import(actor, spec, value)]
+
+
+# Parsers: each takes a non-blank cell and returns the value or raises ValidationError -------
+
+
+def cell_text(raw: Any) -> str:
+    """A cell as the text the user typed: whole numbers without ".0", dates as ISO."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, datetime.datetime):
+        return raw.date().isoformat() if raw.time() == datetime.time() else raw.isoformat(" ")
+    if isinstance(raw, datetime.date | datetime.time):
+        return raw.isoformat()
+    text = str(raw).strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
+        text = text[1:]  # written by our own export (spreadsheets.neutralise)
+    return text
+
+
+def parse_text(
+    *,
+    max_length: int | None = None,
+    pattern: str | None = None,
+    message: Any = None,
+    normalise: Callable[[str], str] | None = None,
+) -> Parser:
+    def parse(raw: Any) -> str:
+        text = cell_text(raw)
+        if max_length is not None and len(text) > max_length:
+            raise ValidationError(
+                MSG_TOO_LONG, code="max_length", params={"limit": max_length, "length": len(text)}
+            )
+        if pattern is not None and not re.fullmatch(pattern, text):
+            raise ValidationError(message or MSG_INVALID, code="invalid")
+        return normalise(text) if normalise else text
+
+    return parse
+
+
+def parse_email(raw: Any) -> str:
+    text = cell_text(raw)
+    EmailValidator()(text)
+    return text
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+
+
+def parse_date(raw: Any) -> datetime.date:
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, datetime.date):
+        return raw
+    text = cell_text(raw)
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError(MSG_DATE, code="date")
+
+
+def parse_decimal(*, places: int = 2, min_value: decimal.Decimal | int | None = None) -> Parser:
+    def parse(raw: Any) -> decimal.Decimal:
+        text = cell_text(raw).replace(",", "").replace("¥", "").replace("￥", "").strip()
+        try:
+            value = decimal.Decimal(text)
+        except decimal.InvalidOperation as exc:
+            raise ValidationError(MSG_NUMBER, code="number") from exc
+        if not value.is_finite():
+            raise ValidationError(MSG_NUMBER, code="number")
+        if value != value.quantize(decimal.Decimal(1).scaleb(-places)):
+            raise ValidationError(MSG_DECIMAL_PLACES, code="places", params={"places": places})
+        if min_value is not None and value < min_value:
+            raise ValidationError(MSG_MIN_VALUE, code="min_value", params={"limit": min_value})
+        return value.quantize(decimal.Decimal(1).scaleb(-places))
+
+    return parse
+
+
+def parse_choice(mapping: dict[str, Any]) -> Parser:
+    """Map what users type (any case) to stored values, e.g. {"男": "M", "M": "M"}."""
+    lookup = {key.casefold(): value for key, value in mapping.items()}
+
+    def parse(raw: Any) -> Any:
+        text = cell_text(raw).casefold()
+        if text not in lookup:
+            raise ValidationError(MSG_CHOICE, code="choice", params={"choices": ", ".join(mapping)})
+        return lookup[text]
+
+    return parse
+
+
+# Template ---------------------------------------------------------------------------------
+
+HEADER_FONT = Font(bold=True)
+REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
+EXAMPLE_FONT = Font(italic=True, color="808080")
+
+
+def _sheet_title(value: Any) -> str:
+    return re.sub(r"[\[\]:*?/\\]", "", force_str(value))[:31] or "Sheet"
+
+
+def _header_of(spec: ImportSpec, field_name: str) -> str:
+    column = spec.column(field_name)
+    return force_str(column.header) if column else field_name
+
+
+def template_workbook(spec: ImportSpec) -> Workbook:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _sheet_title(spec.label)
+    for index, column in enumerate(spec.columns, start=1):
+        letter = get_column_letter(index)
+        header = sheet.cell(row=1, column=index, value=force_str(column.header))
+        header.font = HEADER_FONT
+        if column.required:
+            header.fill = REQUIRED_FILL
+        example = sheet.cell(row=2, column=index, value=cell_value(column.example))
+        example.font = EXAMPLE_FONT
+        sheet.column_dimensions[letter].width = column.width
+        if column.text:
+            sheet.column_dimensions[letter].number_format = "@"
+            example.number_format = "@"
+    sheet.freeze_panes = "A2"
+
+    notes = workbook.create_sheet(_sheet_title(_("Notes")))
+    notes.column_dimensions["A"].width = 24
+    notes.column_dimensions["B"].width = 10
+    notes.column_dimensions["C"].width = 80
+    notes.append([force_str(_("Column")), force_str(_("Required")), force_str(_("What to enter"))])
+    for cell in notes[1]:
+        cell.font = HEADER_FONT
+    for column in spec.columns:
+        notes.append(
+            [
+                force_str(column.header),
+                force_str(_("Yes") if column.required else _("No")),
+                force_str(column.help),
+            ]
+        )
+    notes.append([])
+    for line in _general_notes(spec):
+        notes.append([force_str(line)])
+    return workbook
+
+
+def _general_notes(spec: ImportSpec) -> list[Any]:
+    lines: list[Any] = [
+        _(
+            "Fill in one row per record below the header row, and delete the grey example "
+            "row (row 2) before importing."
+        ),
+        _(
+            "Keep the header cells as they are; columns may be in any order. Required columns "
+            "(highlighted) must be filled in every row; optional columns may be left out."
+        ),
+        _(
+            "The whole file is checked first. If any row has an error, nothing is imported and "
+            "you get the list of errors with their row numbers."
+        ),
+    ]
+    if spec.match_keys:
+        keys = ", ".join(_header_of(spec, key) for key in spec.match_keys)
+        lines.append(
+            _(
+                "To update existing records, choose “create or update” and the column that "
+                "identifies them (%(keys)s). Empty cells leave the current values unchanged."
+            )
+            % {"keys": keys}
+        )
+    if spec.notes is not None:
+        lines.extend(spec.notes())
+    return lines
+
+
+def template_response(spec: ImportSpec) -> HttpResponse:
+    buffer = io.BytesIO()
+    template_workbook(spec).save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = _disposition(
+        f"{force_str(spec.label)}-{force_str(_('template'))}", "xlsx"
+    )
+    return response
+
+
+def error_columns() -> list[Column]:
+    """Columns of the downloadable error report."""
+    return [
+        Column(_("Row"), lambda error: error.get("row") or "", 8),
+        Column(_("Column"), lambda error: error.get("column", ""), 20),
+        Column(_("Message"), lambda error: error.get("message", ""), 80),
+    ]
+
+
+# Reading and checking ---------------------------------------------------------------------
+
+
+def _open_workbook(file) -> Workbook:
+    if hasattr(file, "seek"):
+        file.seek(0)
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
+        raise ValidationError(MSG_NOT_XLSX, code="not_xlsx") from exc
+    if not workbook.worksheets:
+        workbook.close()
+        raise ValidationError(MSG_NOT_XLSX, code="not_xlsx")
+    return workbook
+
+
+def _header_key(text: Any) -> str:
+    return re.sub(r"\s+", "", cell_text(text)).strip("*＊").casefold()
+
+
+def _header_lookup(spec: ImportSpec) -> dict[str, ImportColumn]:
+    """Headers in every shipped language (and the field names) lead to their column."""
+    lookup: dict[str, ImportColumn] = {}
+    for column in spec.columns:
+        lookup[_header_key(column.field)] = column
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                lookup.setdefault(_header_key(force_str(column.header)), column)
+        lookup.setdefault(_header_key(force_str(column.header)), column)
+    return lookup
+
+
+def _match_header(
+    spec: ImportSpec, header: tuple
+) -> tuple[dict[int, ImportColumn], list[int], list[RowError]]:
+    """Column positions -> columns, positions without a header, and the header's errors."""
+    lookup = _header_lookup(spec)
+    positions: dict[int, ImportColumn] = {}
+    unnamed: list[int] = []
+    errors: list[RowError] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(header):
+        text = cell_text(raw)
+        if not text:
+            unnamed.append(position)
+            continue
+        column = lookup.get(_header_key(text))
+        if column is None:
+            message = MSG_UNKNOWN_COLUMN % {"header": text}
+            errors.append(RowError(1, text, str(message)))
+        elif column.field in seen:
+            message = MSG_REPEATED_COLUMN % {"header": text}
+            errors.append(RowError(1, text, str(message), column.field))
+        else:
+            seen.add(column.field)
+            positions[position] = column
+    if not positions and not errors:
+        return {}, unnamed, [RowError(1, "", str(MSG_NO_HEADER))]
+    for column in spec.columns:
+        if column.required and column.field not in seen:
+            header_text = force_str(column.header)
+            message = MSG_MISSING_COLUMN % {"header": header_text}
+            errors.append(RowError(1, header_text, str(message), column.field))
+    return positions, unnamed, errors
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    return [str(message) for message in exc.messages]
+
+
+def _is_example(spec: ImportSpec, texts: dict[str, str]) -> bool:
+    compared = 0
+    for column in spec.columns:
+        example = cell_text(column.example)
+        if not example or column.field not in texts:
+            continue
+        if texts[column.field] != example:
+            return False
+        compared += 1
+    return compared > 0
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _rows_of(sheet) -> Iterable[tuple]:
+    """The sheet's rows; a damaged workbook that fails half-way raises _Unreadable."""
+    lines = sheet.iter_rows(min_row=1, values_only=True)
+    while True:
+        try:
+            cells = next(lines)
+        except StopIteration:
+            return
+        except Exception as exc:  # zip, XML and cell errors of a damaged file
+            raise _Unreadable from exc
+        yield tuple(cells or ())
+
+
+def validate_file(spec: ImportSpec, file) -> tuple[list[ImportRow], list[RowError]]:
+    """Read the first sheet and parse every cell; nothing is written.
+
+    Returns the parsed rows and every error found (header, cells, duplicates of the match
+    keys inside the file). Messages are rendered in the active language."""
+    try:
+        workbook = _open_workbook(file)
+    except ValidationError as exc:
+        return [], [RowError(None, "", message) for message in _messages(exc)]
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # some writers store a wrong size; read what is there
+        lines = _rows_of(sheet)
+        positions, unnamed, errors = _match_header(spec, next(lines, ()))
+        if errors:
+            return [], errors
+        return _read_rows(spec, lines, positions, unnamed)
+    except _Unreadable as exc:
+        logger.warning("could not read an import file: %s", exc.__cause__)
+        return [], [RowError(None, "", str(MSG_NOT_XLSX))]
+    finally:
+        workbook.close()
+
+
+def _read_rows(
+    spec: ImportSpec, lines: Iterable[tuple], positions: dict[int, ImportColumn], unnamed: list[int]
+) -> tuple[list[ImportRow], list[RowError]]:
+    max_rows = getattr(settings, "IMPORT_MAX_ROWS", 50_000)
+    rows: list[ImportRow] = []
+    errors: list[RowError] = []
+    unnamed_reported: set[int] = set()
+    for number, cells in enumerate(lines, start=2):
+        if all(cell_text(value) == "" for value in cells):
+            continue
+        if len(rows) >= max_rows:
+            return [], [RowError(None, "", str(MSG_TOO_MANY_ROWS % {"limit": max_rows}))]
+        texts: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for position, value in enumerate(cells):
+            column = positions.get(position)
+            text = cell_text(value)
+            if column is None:
+                if text and position not in unnamed_reported:
+                    unnamed_reported.add(position)
+                    letter = get_column_letter(position + 1)
+                    errors.append(RowError(number, letter, str(MSG_VALUES_WITHOUT_HEADER)))
+                continue
+            if not text:
+                continue
+            texts[column.field] = text
+            try:
+                values[column.field] = column.parse(value) if column.parse else text
+            except ValidationError as exc:
+                errors.extend(
+                    RowError(number, force_str(column.header), message, column.field)
+                    for message in _messages(exc)
+                )
+        for column in positions.values():
+            if column.required and column.field not in texts:
+                errors.append(
+                    RowError(number, force_str(column.header), str(MSG_REQUIRED), column.field)
+                )
+        if _is_example(spec, texts):
+            errors.append(RowError(number, "", str(MSG_EXAMPLE_ROW)))
+        rows.append(ImportRow(number=number, values=values))
+    if not rows and not errors:
+        errors.append(RowError(None, "", str(MSG_NO_ROWS)))
+    errors.extend(_duplicates(spec, rows))
+    errors.sort(key=lambda error: error.row or 0)
+    return rows, errors
+
+
+def _duplicates(spec: ImportSpec, rows: list[ImportRow]) -> list[RowError]:
+    """A match key (username, mobile...) may appear in one row of the file only."""
+    errors = []
+    for key in spec.match_keys:
+        header = _header_of(spec, key)
+        first_rows: dict[Any, int] = {}
+        for row in rows:
+            value = row.values.get(key)
+            if value is None:
+                continue
+            first = first_rows.setdefault(value, row.number)
+            if first != row.number:
+                message = MSG_DUPLICATE % {"value": value, "first": first, "row": row.number}
+                errors.append(RowError(row.number, header, str(message), key))
+    return errors
+
+
+def _errors_from(spec: ImportSpec, number: int, exc: ValidationError) -> list[RowError]:
+    """A service's or clean_row's ValidationError as row errors on the columns it names."""
+    if not hasattr(exc, "error_dict"):
+        return [RowError(number, "", message) for message in _messages(exc)]
+    errors = []
+    for name, field_errors in exc.error_dict.items():
+        header = _header_of(spec, name) if spec.column(name) else ""
+        for error in field_errors:
+            errors.extend(RowError(number, header, message, name) for message in _messages(error))
+    return errors
+
+
+def check_rows(
+    spec: ImportSpec,
+    rows: list[ImportRow],
+    *,
+    actor,
+    mode: str,
+    key_field: str = "",
+    on_row: Callable[[int], None] | None = None,
+) -> list[RowError]:
+    """Find the record each row updates and run the spec's row checks; nothing is written."""
+    context = ImportContext(actor=actor, mode=mode, key_field=key_field, rows=rows)
+    errors: list[RowError] = []
+    for index, row in enumerate(rows, start=1):
+        context.row = row.number
+        row.existing = None
+        key_value = row.values.get(key_field) if key_field else None
+        if mode == ImportMode.UPSERT and key_value is not None and spec.find_existing:
+            row.existing = spec.find_existing(actor, key_field, key_value)
+        if spec.clean_row is not None:
+            try:
+                spec.clean_row(context, row.values, row.existing)
+            except ValidationError as exc:
+                errors.extend(_errors_from(spec, row.number, exc))
+        if on_row is not None:
+            on_row(index)
+    return errors
+
+
+# Running a job ----------------------------------------------------------------------------
+
+
+class _RowFailed(Exception):
+    def __init__(self, errors: list[RowError]):
+        super().__init__("row failed")
+        self.errors = errors
+
+
+def _progress_key(job_id: int) -> str:
+    return f"core:import-progress:{job_id}"
+
+
+class _Progress:
+    """Rows done so far. Checking and writing count half each; while the write transaction
+    is open the database row cannot show it to other connections, so it goes to the cache."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.last = 0
+
+    def report(self, units: int) -> None:
+        processed = min(units // 2, self.job.total_rows)
+        if processed - self.last < PROGRESS_EVERY:
+            return
+        self.last = processed
+        cache.set(_progress_key(self.job.pk), processed, 6 * 3600)
+        if not transaction.get_connection().in_atomic_block:
+            ImportJob.objects.filter(pk=self.job.pk).update(processed_rows=processed)
+
+
+def refresh_progress(job: ImportJob) -> ImportJob:
+    """Bring a running job's processed_rows up to what the worker reported last."""
+    if job.status == ImportStatus.RUNNING:
+        job.processed_rows = max(job.processed_rows, cache.get(_progress_key(job.pk)) or 0)
+    return job
+
+
+def _finish(
+    job: ImportJob, *, errors: list[RowError] | None = None, created: int = 0, updated: int = 0
+) -> None:
+    stored = [error.as_dict() for error in (errors or [])[:MAX_STORED_ERRORS]]
+    if errors and len(errors) > MAX_STORED_ERRORS:
+        more = MSG_MORE_ERRORS % {"count": len(errors) - MAX_STORED_ERRORS}
+        stored.append(RowError(None, "", str(more)).as_dict())
+    job.status = ImportStatus.FAILED if errors else ImportStatus.DONE
+    job.errors = stored
+    job.created_count, job.updated_count = (0, 0) if errors else (created, updated)
+    job.processed_rows = job.total_rows
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=[
+            "status",
+            "errors",
+            "created_count",
+            "updated_count",
+            "total_rows",
+            "processed_rows",
+            "finished_at",
+        ]
+    )
+    cache.delete(_progress_key(job.pk))
+
+
+def run_import_job(job_id: int) -> str:
+    """Check every row, then write all of them in one transaction, or none. Idempotent: a job
+    that is no longer waiting (a redelivered task) is left alone. Returns the final status."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING
+    )
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None:
+        return "missing"
+    if not claimed:
+        return job.status
+    with translation.override(job.language):
+        try:
+            _run(job)
+        except Exception:
+            logger.exception("import job %s stopped", job_id)
+            _finish(job, errors=[RowError(None, "", str(MSG_UNEXPECTED))])
+    return job.status
+
+
+def _run(job: ImportJob) -> None:
+    spec = get_import(job.kind)
+    if spec is None:
+        return _finish(job, errors=[RowError(None, "", str(MSG_UNKNOWN_KIND))])
+    actor = job.created_by
+    if not can_import(actor, spec, job.mode):
+        return _finish(job, errors=[RowError(None, "", str(MSG_NO_PERMISSION))])
+    with job.file.open("rb") as handle:
+        rows, errors = validate_file(spec, handle)
+    job.total_rows = len(rows)
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows, processed_rows=0)
+    progress = _Progress(job)
+    if not errors:
+        errors = check_rows(
+            spec, rows, actor=actor, mode=job.mode, key_field=job.key_field, on_row=progress.report
+        )
+    if errors:
+        return _finish(job, errors=errors)
+    counts = {Outcome.CREATED: 0, Outcome.UPDATED: 0}
+    try:
+        with transaction.atomic():
+            for index, row in enumerate(rows, start=1):
+                counts[_write(spec, actor, row)] += 1
+                progress.report(len(rows) + index)
+    except _RowFailed as failed:
+        return _finish(job, errors=failed.errors)
+    _finish(job, created=counts[Outcome.CREATED], updated=counts[Outcome.UPDATED])
+
+
+def _write(spec: ImportSpec, actor, row: ImportRow) -> Outcome:
+    try:
+        return Outcome(spec.write_row(actor, dict(row.values), row.existing))
+    except ValidationError as exc:
+        raise _RowFailed(_errors_from(spec, row.number, exc)) from exc
+    except PermissionDenied as exc:
+        message = str(exc) or str(MSG_NO_PERMISSION)
+        raise _RowFailed([RowError(row.number, "", message)]) from exc
+    except Exception as exc:  # any failure of row N undoes rows 1..N-1 and is reported on N
+        logger.exception("import row %s failed", row.number)
+        raise _RowFailed([RowError(row.number, "", str(MSG_ROW_NOT_SAVED))]) from exc
+
+
+# Starting a job ---------------------------------------------------------------------------
+
+
+def _count_rows_up_to(file, limit: int) -> int:
+    """Non-empty data rows, counting no further than `limit` (enough to choose sync or not)."""
+    workbook = _open_workbook(file)
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        count = 0
+        for cells in sheet.iter_rows(min_row=2, values_only=True):
+            if any(cell_text(value) for value in cells):
+                count += 1
+                if count > limit:
+                    break
+        return count
+    except Exception as exc:
+        raise ValidationError(MSG_NOT_XLSX, code="not_xlsx") from exc
+    finally:
+        workbook.close()
+        file.seek(0)
+
+
+def import_job_start(
+    *,
+    actor,
+    kind: str,
+    upload,
+    mode: str = ImportMode.CREATE,
+    key_field: str = "",
+    language: str | None = None,
+) -> ImportJob:
+    """Store the upload as a job and run it: now when small, in the background when large."""
+    from .services import safe_file_name
+    from .tasks import run_import
+
+    spec = get_import(kind)
+    if spec is None:
+        raise ValidationError({"kind": MSG_UNKNOWN_KIND})
+    if not can_import(actor, spec, mode):
+        raise PermissionDenied(MSG_NO_PERMISSION)
+    if mode == ImportMode.UPSERT:
+        if key_field not in spec.match_keys:
+            raise ValidationError({"key_field": MSG_KEY_REQUIRED})
+    else:
+        key_field = ""
+    name = safe_file_name(upload.name or "")
+    if not name.lower().endswith(".xlsx"):
+        raise ValidationError({"file": MSG_WRONG_EXTENSION})
+    limit_bytes = getattr(settings, "IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+    if upload.size is not None and upload.size > limit_bytes:
+        raise ValidationError(
+            {"file": ValidationError(MSG_FILE_TOO_LARGE, params={"limit": limit_bytes // 2**20})}
+        )
+    sync_rows = getattr(settings, "IMPORT_SYNC_ROWS", 500)
+    try:
+        estimate = _count_rows_up_to(upload, sync_rows)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from exc
+    job = ImportJob(
+        kind=spec.key,
+        original_name=name,
+        mode=mode,
+        key_field=key_field,
+        total_rows=estimate,
+        language=(language or translation.get_language() or settings.LANGUAGE_CODE)[:10],
+        created_by=actor,
+    )
+    job.file.save(f"{uuid.uuid4().hex}.xlsx", upload, save=False)
+    job.save()
+    if estimate > sync_rows:
+        job_id = job.pk
+        # After commit, so a worker finds the job; without a broker it runs right here.
+        transaction.on_commit(lambda: run_import.delay(job_id))
+    else:
+        run_import_job(job.pk)
+    job.refresh_from_db()
+    return job
