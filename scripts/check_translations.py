@@ -54,22 +54,39 @@ def problems(po_path: Path, *, require_translation: bool) -> list[str]:
         if not all(t.strip() for t in translations):
             found.append(f"{where}: not translated")
             continue
-        wanted = sorted(PLACEHOLDER.findall(entry.msgid_plural or entry.msgid))
-        for text in translations:
-            if wanted and sorted(set(PLACEHOLDER.findall(text))) != sorted(set(wanted)):
-                found.append(f"{where}: placeholders {wanted} vs {PLACEHOLDER.findall(text)}")
+        # A translation must not add a placeholder the msgid lacks (KeyError at runtime), so
+        # the check runs even when the msgid has none.
+        if not entry.msgid_plural:
+            forms = [(entry.msgstr, set(PLACEHOLDER.findall(entry.msgid)), True)]
+        else:
+            # The last plural form carries the msgid_plural placeholders (zh has only form 0);
+            # earlier forms may drop them (English "One error") but must not add unknown ones.
+            plural = set(PLACEHOLDER.findall(entry.msgid_plural))
+            allowed = plural | set(PLACEHOLDER.findall(entry.msgid))
+            last = max(entry.msgstr_plural)
+            forms = [
+                (text, plural if index == last else allowed, index == last)
+                for index, text in entry.msgstr_plural.items()
+            ]
+        for text, wanted, exact in forms:
+            got = set(PLACEHOLDER.findall(text))
+            if (got != wanted) if exact else not got <= wanted:
+                found.append(f"{where}: placeholders {sorted(wanted)} vs {sorted(got)}")
     return found
 
 
 def fill_english(po_path: Path) -> None:
     """English msgids are the English text. An empty msgstr would make Django fall back to the
-    default language (zh-hans) for English users, so English entries carry their msgid."""
+    default language (zh-hans) for English users, so English entries carry their msgid.
+    Always overwrite: msgmerge fills a new msgid with the text of a similar old one and marks it
+    fuzzy, and that stale English must not survive the fuzzy flag being dropped."""
     catalogue = polib.pofile(str(po_path))
     for entry in catalogue:
         if entry.msgid_plural:
             entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-        elif not entry.msgstr:
+        else:
             entry.msgstr = entry.msgid
+        entry.previous_msgid = entry.previous_msgid_plural = None
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
     catalogue.save(str(po_path))

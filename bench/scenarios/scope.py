@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from bench.timing import Figure, count_queries, p50_p95, samples_ms
+from bench.timing import Figure, count_queries, wall_and_cpu
 from marketdesk.core.scope import scope_for
 from marketdesk.org.models import Department, Employee
 from marketdesk.org.permissions import OrgPerm
@@ -33,7 +33,7 @@ def run(*, org, size, note):
         def resolve(pool=pool):
             return scope_for(next(pool), perm)
 
-        yield from p50_p95(f"scope_resolve_{key}", samples_ms(resolve, repeat=REPEAT, warmup=2))
+        yield from wall_and_cpu(f"scope_resolve_{key}", resolve, repeat=REPEAT)
         yield Figure(f"scope_resolve_{key}_queries", count_queries(resolve), "queries")
         user = user_model.objects.get(pk=pk)
         scope = scope_for(user, perm)
@@ -47,12 +47,12 @@ def run(*, org, size, note):
 
         rows = count()
         yield Figure(f"scoped_{key}_rows", rows, "rows")
-        yield from p50_p95(f"scoped_count_{key}", samples_ms(count, repeat=REPEAT))
+        yield from wall_and_cpu(f"scoped_count_{key}", count, repeat=REPEAT)
 
         def first_page(user=user):
             return list(employee_list(actor=user).order_by("department__path", "-pk")[:20])
 
-        yield from p50_p95(f"scoped_first_page_{key}", samples_ms(first_page, repeat=REPEAT))
+        yield from wall_and_cpu(f"scoped_first_page_{key}", first_page, repeat=REPEAT)
         yield Figure(f"scoped_first_page_{key}_queries", count_queries(first_page), "queries")
 
     marketing = Department.objects.get(code="MKT")
@@ -60,4 +60,4 @@ def run(*, org, size, note):
     def by_path():
         return Employee.objects.filter(department__path__startswith=marketing.path).count()
 
-    yield from p50_p95("scoped_count_manager_by_path", samples_ms(by_path, repeat=REPEAT))
+    yield from wall_and_cpu("scoped_count_manager_by_path", by_path, repeat=REPEAT)

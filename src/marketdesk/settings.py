@@ -271,6 +271,8 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "marketdesk.core.models.ImportStatus",
         "ApprovalRequestStatusEnum": "marketdesk.approvals.models.RequestStatus",
         "ApprovalTaskStatusEnum": "marketdesk.approvals.models.TaskStatus",
+        "DepartmentKindEnum": "marketdesk.org.models.DepartmentKind",
+        "GeneralRequestKindEnum": "marketdesk.approvals.models.RequestKind",
     },
 }
 

@@ -122,7 +122,9 @@ class TestLockout:
         self.fail(client)
         sign_in(client, "sales1")
         assert signed_in_as(client) is None
-        assert LoginAttempt.objects.filter(username="sales1", success=False, reason="locked").exists()
+        assert LoginAttempt.objects.filter(
+            username="sales1", success=False, reason="locked"
+        ).exists()
 
     def test_the_failure_that_reaches_the_limit_says_the_account_is_locked(self, client, personas):
         self.fail(client, times=self.LIMIT - 1)
@@ -154,7 +156,9 @@ class TestLockout:
     def test_trying_while_locked_does_not_extend_the_lock(self, client, personas):
         self.fail(client)
         minutes = settings.LOGIN_LOCKOUT_MINUTES
-        LoginAttempt.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=minutes - 1))
+        LoginAttempt.objects.update(
+            created_at=timezone.now() - datetime.timedelta(minutes=minutes - 1)
+        )
         for _ in range(self.LIMIT):  # someone keeps trying while the account is locked
             sign_in(client, "sales1")
         assert signed_in_as(client) is None
@@ -449,7 +453,9 @@ def token_client(raw: str) -> APIClient:
 
 class TestApiTokens:
     def create(self, api_for, user, **data) -> dict:
-        response = api_for(user).post("/api/v1/tokens/", {"name": "BI report", **data}, format="json")
+        response = api_for(user).post(
+            "/api/v1/tokens/", {"name": "BI report", **data}, format="json"
+        )
         assert response.status_code == 201, response.content
         return response.json()
 
@@ -549,7 +555,12 @@ class TestApiTokens:
 
 
 class TestOpenRedirect:
-    EVIL = ["https://evil.example/", "//evil.example/x", "https:/\\evil.example", "javascript:alert(1)"]
+    EVIL = [
+        "https://evil.example/",
+        "//evil.example/x",
+        "https:/\\evil.example",
+        "javascript:alert(1)",
+    ]
 
     @pytest.mark.parametrize("target", EVIL)
     def test_next_to_another_site_is_ignored_after_sign_in(self, client, personas, target):

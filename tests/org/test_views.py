@@ -311,6 +311,16 @@ class TestEmployeeExportScope:
     def test_a_salesperson_without_the_export_permission_is_refused(self, personas, as_user):
         assert as_user(personas.sales1).get(reverse("org:employee_export")).status_code == 403
 
+    def test_control_characters_pasted_into_a_field_do_not_break_the_xlsx(self, personas, as_user):
+        services.employee_update(
+            actor=personas.admin, employee=personas.emp("sales1"), address="上海市\x0b浦东新区\x01"
+        )
+        response = as_user(personas.admin).get(reverse("org:employee_export"), {"format": "xlsx"})
+        assert response.status_code == 200
+        _header, *rows = xlsx_rows(response)
+        sales1 = next(row for row in rows if row[USERNAME_COLUMN] == "sales1")
+        assert sales1[9] == "上海市浦东新区"
+
     def test_formulas_in_cells_are_kept_as_text(self, personas, as_user):
         services.employee_update(
             actor=personas.admin, employee=personas.emp("sales1"), address="=HYPERLINK(\"http://x\")"
@@ -536,6 +546,15 @@ class TestRoleForm:
         assert response.status_code == 200
         assert en(services.MSG_CHOSEN_NEEDS_DEPARTMENTS).replace("'", "&#x27;") in html
         assert not Role.objects.filter(code="regional").exists()
+
+    def test_a_posted_scope_cannot_break_out_of_the_script_attribute(self, personas, as_user):
+        response = as_user(personas.admin).post(
+            reverse("org:role_create"), {"code": "x", "name": "X", "data_scope": "a');alert(1);('"}
+        )
+        html = response.content.decode()
+        assert "alert(1)" in html  # shown back, but only as an escaped JS string
+        assert "scope: 'a\\u0027)\\u003Balert(1)\\u003B(\\u0027'" in html
+        assert "a&#x27;);alert(1)" not in html
 
     def test_a_shipped_role_is_not_deleted(self, personas, as_user):
         role = Role.objects.get(code="promotion")

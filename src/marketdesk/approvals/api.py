@@ -132,6 +132,7 @@ Target = inline_serializer(
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's approval tasks, and the decisions on them."""
 
+    queryset = ApprovalTask.objects.none()  # for the schema; get_queryset() scopes real requests
     serializer_class = TaskSerializer
 
     def get_queryset(self):
@@ -242,6 +243,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class RequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Requests the caller submitted, acted on, is CC'd on, or may see by data scope."""
 
+    queryset = ApprovalRequest.objects.none()  # for the schema; get_queryset() scopes real requests
     serializer_class = RequestSerializer
     filterset_fields = ["status", "doc_type"]
     search_fields = ["number", "title"]
@@ -351,6 +353,7 @@ class FlowViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = ApprovalFlow.objects.none()  # for the schema; get_queryset() scopes real requests
     serializer_class = FlowSerializer
     permission_classes = [permissions.IsAuthenticated, FlowPerm]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -403,6 +406,7 @@ class DelegationViewSet(
 ):
     """The caller's delegations while away; DELETE ends one."""
 
+    queryset = Delegation.objects.none()  # for the schema; get_queryset() scopes real requests
     serializer_class = DelegationSerializer
 
     def get_queryset(self):
@@ -451,6 +455,7 @@ class GeneralRequestViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = GeneralRequest.objects.none()  # for the schema; get_queryset() scopes real requests
     serializer_class = GeneralRequestSerializer
     search_fields = ["number", "title"]
     http_method_names = ["get", "post", "patch", "head", "options"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -434,7 +437,13 @@ class GeneralRequest(BaseModel):
     kind = models.CharField(
         _("category"), max_length=12, choices=RequestKind.choices, default=RequestKind.GENERAL
     )
-    amount = models.DecimalField(_("amount (CNY)"), null=True, blank=True, **MONEY)
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        **MONEY,
+    )
     needed_by = models.DateField(_("needed by"), null=True, blank=True)
     description = models.TextField(_("details"), blank=True)
     owner = models.ForeignKey(

@@ -13,6 +13,7 @@ from marketdesk.core.registry import (
     TodoItem,
     register_nav,
     register_record_type,
+    register_timeline_provider,
     register_todo_provider,
 )
 from marketdesk.org.handover import HandoverTarget, register_handover
@@ -135,6 +136,29 @@ def _handover(from_user, to_user, actor) -> int:
         moved += 1
     return moved
 
+
+def _timeline(record):
+    """Approval events appear on the approved document's own timeline."""
+    from marketdesk.core.timeline import TimelineEntry
+
+    from .models import ApprovalEvent
+
+    requests = selectors.requests_for_document(record)
+    events = (
+        ApprovalEvent.objects.filter(request__in=requests)
+        .select_related("actor", "request")
+        .order_by("-at")[:100]
+    )
+    for event in events:
+        text = f"{event.request.number} · {event.get_action_display()}"
+        if event.step_name:
+            text += f" ({event.step_name})"
+        if event.comment:
+            text += f": {event.comment}"
+        yield TimelineEntry("approval", event.at, event.actor, text)
+
+
+register_timeline_provider(_timeline)
 
 register_handover(HandoverTarget("approval_tasks", _("Waiting approvals"), _handover))
 

@@ -19,6 +19,9 @@ from .models import ApprovalFlow, ApproverKind, Delegation, NoApprover, SelfAppr
 MSG_NO_FLOW = _(
     "No approval flow is set up for %(what)s with these conditions. Ask the administrator to add one."
 )
+MSG_NO_ONE_ELSE = _(
+    "Nobody but the submitter can approve step '%(step)s'. Ask the administrator to change the flow."
+)
 MSG_SELF_FORBIDDEN = _(
     "You would approve your own document at step '%(step)s', which this flow forbids. Ask the administrator to change the flow."
 )
@@ -95,10 +98,15 @@ def administrators() -> list[int]:
 
 
 def delegate_of(user_id: int, on=None) -> int:
+    """Who acts for `user_id` on day `on` (today): an active delegate, or the user."""
     day = on or timezone.localdate()
     delegation = (
         Delegation.objects.filter(
-            user_id=user_id, active=True, start_date__lte=day, end_date__gte=day
+            user_id=user_id,
+            active=True,
+            start_date__lte=day,
+            end_date__gte=day,
+            delegate__is_active=True,
         )
         .order_by("-start_date", "-pk")
         .first()
@@ -147,58 +155,67 @@ def _approvers(step, employee: Employee | None, department: Department | None) -
     return [[]]
 
 
+def _same_approvers(previous: PlannedStep, ids: list[int], mode: str, ratio: str | None) -> bool:
+    """Asking `ids` right after `previous` would ask the same people the same question."""
+    if set(previous.approvers) != set(ids):
+        return False
+    return len(ids) == 1 or (previous.mode == mode and previous.ratio == ratio)
+
+
 def build_plan(
     *, flow: ApprovalFlow, submitter, department: Department | None, amount: Decimal | None
 ) -> Plan:
+    """The steps and approvers of one submission. Delegation is not applied here: it depends
+    on the day a step opens, so the engine applies it then (services._open_step)."""
     employee = org_selectors.employee_for_user(submitter)
+    supervisor_id = employee.supervisor.user_id if employee and employee.supervisor else None
     plan = Plan()
     admins: list[int] | None = None
+    skipped: tuple[int, str] | None = None  # the last step skipped because it is the submitter's
+
+    def others(ids: list[int]) -> list[int]:
+        return [i for i in ids if i != submitter.pk]
+
     for step in flow.steps.select_related("department").order_by("order"):
         if not _in_range(amount, step.min_amount, step.max_amount):
             continue
         groups = _approvers(step, employee, department)
+        ratio = str(step.pass_ratio) if step.pass_ratio else None
         for level, raw in enumerate(groups, start=1):
             name = step.name if len(groups) == 1 else f"{step.name} ({level}/{len(groups)})"
-            ids = _active([delegate_of(i) for i in raw if i])
+            ids = _active(raw)
             if submitter.pk in ids:
                 if flow.self_approval == SelfApproval.FORBID:
                     raise ValidationError(MSG_SELF_FORBIDDEN % {"step": name})
-                ids = [i for i in ids if i != submitter.pk]
-                if (
-                    flow.self_approval == SelfApproval.SUPERVISOR
-                    and employee
-                    and employee.supervisor
-                ):
-                    ids = _active([*ids, delegate_of(employee.supervisor.user_id)])
-                    ids = [i for i in ids if i != submitter.pk]
+                ids = others(ids)
+                if flow.self_approval == SelfApproval.SUPERVISOR:
+                    ids = others(_active([*ids, supervisor_id]))
                 if not ids:
                     plan.notes.append(("skipped", name))
+                    skipped = (step.order, name)
                     continue
             if not ids:
                 if flow.no_approver == NoApprover.AUTO_APPROVE:
                     plan.notes.append(("auto", name))
                     continue
                 admins = administrators() if admins is None else admins
-                ids = [i for i in admins if i != submitter.pk]
-                if not ids:
-                    plan.notes.append(("auto", name))
-                    continue
-            if (
-                plan.steps
-                and plan.steps[-1].approvers == ids
-                and step.mode == plan.steps[-1].mode == "any"
-            ):
+                ids = others(admins)
+                if not ids:  # approving it automatically would loosen the flow's own rule
+                    raise ValidationError(MSG_NO_ONE_ELSE % {"step": name})
+            if plan.steps and _same_approvers(plan.steps[-1], ids, step.mode, ratio):
                 continue  # the same person twice in a row approves once
             plan.steps.append(
-                PlannedStep(
-                    step.order,
-                    name,
-                    step.mode,
-                    str(step.pass_ratio) if step.pass_ratio else None,
-                    ids,
-                    step.approver_kind,
-                )
+                PlannedStep(step.order, name, step.mode, ratio, ids, step.approver_kind)
             )
+    if not plan.steps and skipped is not None:
+        # Every step was skipped because the submitter is its approver: the document would be
+        # approved by nobody but its submitter. The supervisor, or else the administrators, decide.
+        order, name = skipped
+        ids = others(_active([supervisor_id])) or others(administrators())
+        if not ids:
+            raise ValidationError(MSG_NO_ONE_ELSE % {"step": name})
+        plan.notes.remove(("skipped", name))
+        plan.steps.append(PlannedStep(order, name, "any", None, ids, ApproverKind.SUPERVISOR))
     return plan
 
 

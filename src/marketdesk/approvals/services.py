@@ -35,7 +35,7 @@ from .models import (
 )
 from .permissions import ApprovalPerm
 from .registry import ApprovalDocument, document_type_for
-from .resolution import MSG_NO_FLOW, build_plan, flow_for
+from .resolution import MSG_NO_FLOW, build_plan, delegate_of, flow_for
 
 MSG_NOT_SUBMITTER = gettext_lazy("Only the submitter may do this.")
 MSG_LOCKED = gettext_lazy("This document is in approval or approved; it cannot be changed now.")
@@ -49,6 +49,8 @@ MSG_WITHDRAW_TOO_LATE = gettext_lazy("It can be withdrawn only before the first 
 MSG_TRANSFER_TARGET = gettext_lazy("Choose another active user who is not the submitter.")
 MSG_NOT_REOPENABLE = gettext_lazy("Only an approved document can be reopened for a new revision.")
 MSG_NO_PERMISSION = gettext_lazy("You do not have permission to do this.")
+MSG_NEGATIVE_AMOUNT = gettext_lazy("The amount cannot be negative.")
+MSG_ALREADY_APPROVER = gettext_lazy("This person already has a part in this step.")
 
 
 def _doc_key(document: Model) -> tuple[ContentType, int]:
@@ -105,6 +107,22 @@ def _users(ids) -> list:
     return list(get_user_model().objects.filter(pk__in=list(ids)))
 
 
+def _assignments(request: ApprovalRequest, approver_ids: list[int]) -> list[tuple[int, int | None]]:
+    """(approver, on behalf of) for each planned approver of a step that opens now: the delegate
+    of an approver who is away, unless that is the submitter or someone this step asks anyway
+    (a delegation never skips a step nor merges two votes into one)."""
+    planned = set(approver_ids)
+    result: list[tuple[int, int | None]] = []
+    for user_id in approver_ids:
+        delegate = delegate_of(user_id)
+        taken = planned | {approver for approver, _for in result}
+        if delegate != user_id and delegate != request.submitter_id and delegate not in taken:
+            result.append((delegate, user_id))
+        else:
+            result.append((user_id, None))
+    return result
+
+
 def _open_step(request: ApprovalRequest, index: int) -> None:
     """Create the waiting tasks of plan[index], or finish the request when the plan is done."""
     request.current_index = index
@@ -123,16 +141,21 @@ def _open_step(request: ApprovalRequest, index: int) -> None:
         return
     step = request.plan[index]
     request.save(update_fields=["current_index"])
+    assignments = _assignments(request, step["approvers"])
     ApprovalTask.objects.bulk_create(
         [
             ApprovalTask(
-                request=request, step_index=index, step_name=step["name"], approver_id=user_id
+                request=request,
+                step_index=index,
+                step_name=step["name"],
+                approver_id=approver_id,
+                on_behalf_of_id=for_id,
             )
-            for user_id in step["approvers"]
+            for approver_id, for_id in assignments
         ]
     )
     notify(
-        recipients=_users(step["approvers"]),
+        recipients=_users([approver_id for approver_id, _for in assignments]),
         title=_("Waiting for your approval: %(title)s") % {"title": request.title},
         body=_("%(who)s submitted %(number)s")
         % {"who": request.submitter, "number": request.number},
@@ -143,6 +166,21 @@ def _open_step(request: ApprovalRequest, index: int) -> None:
 
 def _lock(request: ApprovalRequest) -> ApprovalRequest:
     return ApprovalRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _resume_index(previous: ApprovalRequest, steps) -> int:
+    """Where a resubmission resumes: the step of the new plan that matches the step which
+    rejected or returned the old request (plans can differ: amounts change, approvers are added)."""
+    if not previous.plan:
+        return 0
+    stopped = previous.plan[min(previous.current_index, len(previous.plan) - 1)]
+    for index, planned in enumerate(steps):
+        if planned.order == stopped["order"] and planned.name == stopped["name"]:
+            return index
+    for index, planned in enumerate(steps):
+        if planned.order >= stopped["order"]:
+            return index
+    return len(steps)
 
 
 @transaction.atomic
@@ -167,6 +205,8 @@ def request_submit(*, actor, document: Model, comment: str = "") -> ApprovalRequ
     ):
         raise ValidationError(MSG_LOCKED)
     amount = doc_type.amount(document)
+    if amount is not None and amount < 0:
+        raise ValidationError({"amount": MSG_NEGATIVE_AMOUNT})
     category = doc_type.category(document) or ""
     department = doc_type.department(document)
     flow = flow_for(doc_type=doc_type.key, amount=amount, category=category, department=department)
@@ -180,7 +220,7 @@ def request_submit(*, actor, document: Model, comment: str = "") -> ApprovalRequ
         and flow.resubmit_from == ResubmitFrom.REJECTED
         and previous.flow_id == flow.pk
     ):
-        start = min(previous.current_index, len(plan.steps))
+        start = _resume_index(previous, plan.steps)
     revision = (
         previous.revision + 1
         if previous is not None and previous.status == RequestStatus.APPROVED
@@ -347,8 +387,20 @@ def request_withdraw(*, actor, request: ApprovalRequest, reason: str = "") -> Ap
     )
     if decided.exists():
         raise ValidationError(MSG_WITHDRAW_TOO_LATE)
+    waiting = _users(
+        ApprovalTask.objects.filter(request=request, status=TaskStatus.WAITING).values_list(
+            "approver_id", flat=True
+        )
+    )
     _event(request, EventAction.WITHDRAWN, actor, comment=reason)
     _finish(request, RequestStatus.WITHDRAWN, "on_withdrawn")
+    notify(
+        recipients=waiting,
+        title=_("Withdrawn: %(title)s") % {"title": request.title},
+        body=reason,
+        url=request.get_absolute_url(),
+        kind="approval.withdrawn",
+    )
     return request
 
 
@@ -362,9 +414,12 @@ def task_transfer(*, actor, task: ApprovalTask, to_user, comment: str = "") -> A
     request, task = _task_for(actor, task)
     _check_target(request, to_user)
     if ApprovalTask.objects.filter(
-        request=request, step_index=task.step_index, approver=to_user, status=TaskStatus.WAITING
-    ).exists():
-        raise ValidationError({"user": MSG_TRANSFER_TARGET})
+        request=request,
+        step_index=task.step_index,
+        approver=to_user,
+        status__in=[TaskStatus.WAITING, TaskStatus.APPROVED],
+    ).exists():  # one person, one vote: 会签 and share steps count each approver once
+        raise ValidationError({"user": MSG_ALREADY_APPROVER})
     _decide(task, TaskStatus.TRANSFERRED, comment)
     new_task = ApprovalTask.objects.create(
         request=request,
@@ -440,9 +495,9 @@ def request_reopen(*, actor, document: Model) -> ApprovalRequest:
     if doc_type.submitter(document).pk != actor.pk:
         raise PermissionDenied(MSG_NOT_SUBMITTER)
     latest = latest_request(document)
+    latest = _lock(latest) if latest is not None else None
     if latest is None or latest.status != RequestStatus.APPROVED or latest.reopened_at is not None:
         raise ValidationError(MSG_NOT_REOPENABLE)
-    latest = _lock(latest)
     latest.reopened_at = timezone.now()
     latest.save(update_fields=["reopened_at"])
     return latest
@@ -481,10 +536,17 @@ def send_reminders(*, now: datetime.datetime | None = None) -> str:
                         url=task.request.get_absolute_url(),
                         kind="approval.reminder",
                     )
+                    _event(
+                        task.request,
+                        EventAction.REMINDED,
+                        step_name=task.step_name,
+                        comment=str(task.approver),
+                    )
                     reminded += 1
         if (
             flow.escalate_hours
             and flow.escalate_to_id
+            and task.approver_id != flow.escalate_to_id  # already with the escalation target
             and task.escalated_at is None
             and now - task.created_at >= datetime.timedelta(hours=flow.escalate_hours)
         ):
@@ -501,7 +563,7 @@ def send_reminders(*, now: datetime.datetime | None = None) -> str:
                             request=request,
                             step_index=task.step_index,
                             approver=target,
-                            status=TaskStatus.WAITING,
+                            status__in=[TaskStatus.WAITING, TaskStatus.APPROVED],
                         ).exists()
                     ):
                         ApprovalTask.objects.create(
@@ -556,8 +618,11 @@ def flow_save(
         try:
             step.full_clean(exclude=["flow"])
             _check_step(step)
-        except ValidationError as exc:
-            errors[f"steps[{index}]"] = exc.messages
+        except ValidationError as exc:  # each message names its step: "Step 2 (经理): ..."
+            errors[f"steps[{index}]"] = [
+                MSG_STEP_ERROR % {"number": index, "name": step.name, "message": message}
+                for message in exc.messages
+            ]
             continue
         step.save()
     if errors:
@@ -565,6 +630,7 @@ def flow_save(
     return flow
 
 
+MSG_STEP_ERROR = gettext_lazy("Step %(number)s (%(name)s): %(message)s")
 MSG_STEP_NEEDS = {
     "user": gettext_lazy("Choose the user for this step."),
     "role": gettext_lazy("Choose the role for this step."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -40,9 +41,14 @@ def _flatten(detail) -> dict[str, list[str]]:
 def exception_handler(exc, context):
     """Every error is {code, message, fields}; Django's ValidationError maps to 400."""
     if isinstance(exc, DjangoValidationError):
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        if hasattr(exc, "error_dict"):
+            # Django files errors over several fields (constraints) under "__all__".
+            detail = {
+                ("non_field_errors" if key == NON_FIELD_ERRORS else key): messages
+                for key, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

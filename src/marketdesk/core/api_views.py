@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
@@ -26,6 +26,7 @@ class NotificationViewSet(
 ):
     serializer_class = NotificationSerializer
     filterset_fields = ["kind"]
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -76,7 +77,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class AttachmentUploadSerializer(serializers.Serializer):
     record_type = serializers.CharField(help_text="app_label.model, e.g. org.employee")
     object_id = serializers.IntegerField()
-    file = serializers.FileField()
+    file = serializers.FileField(allow_empty_file=True)  # the service names the empty file
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
@@ -88,6 +89,7 @@ class AttachmentViewSet(
     serializer_class = AttachmentSerializer
     parser_classes = [MultiPartParser, FormParser]
     pagination_class = None
+    lookup_value_regex = r"\d+"
 
     def _record(self, record_type: str, object_id) -> object:
         app_label, _, model = (record_type or "").partition(".")
@@ -133,9 +135,18 @@ class AttachmentViewSet(
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         attachment = self.get_object()
-        return FileResponse(
-            attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.mime_type,
         )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -170,6 +181,7 @@ class ApiTokenViewSet(
     """The caller's own personal tokens; DELETE revokes."""
 
     serializer_class = ApiTokenSerializer
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

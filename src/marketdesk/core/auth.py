@@ -37,10 +37,7 @@ NEUTRAL_REASONS = (REASON_LOCKED, REASON_FIRST_FACTOR)
 def find_user(login: str):
     """The user whose username or mobile is `login` (already normalised), or None."""
     return (
-        get_user_model()
-        .objects.filter(Q(username=login) | Q(mobile=login))
-        .order_by("pk")
-        .first()
+        get_user_model().objects.filter(Q(username=login) | Q(mobile=login)).order_by("pk").first()
     )
 
 

@@ -32,5 +32,6 @@ class ActivityForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(label=_("File"))
+    # an empty file reaches the service, which says so by name (not "choose a file")
+    file = forms.FileField(label=_("File"), allow_empty_file=True)
     description = forms.CharField(label=_("Description"), max_length=200, required=False)

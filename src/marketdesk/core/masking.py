@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
@@ -54,12 +57,22 @@ def can_export(actor) -> bool:
 
 
 def client_ip(request) -> str | None:
+    """The caller's address for the logs. X-Forwarded-For is believed only behind our own
+    reverse proxy (BEHIND_PROXY=true, which is what sets SECURE_PROXY_SSL_HEADER; the proxy
+    replaces the header, docs/deployment.md); otherwise any client could write any address
+    into the access log. Anything that is not an IP address is ignored."""
     if request is None:
         return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (
-        forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    ) or None
+    candidates = []
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        candidates.append(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip())
+    candidates.append(request.META.get("REMOTE_ADDR", ""))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
 
 
 def log_personal_data_access(

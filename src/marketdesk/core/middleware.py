@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout

@@ -48,15 +48,18 @@ def notify(
     def _enqueue() -> None:
         from .tasks import deliver_notification
 
-        for notification_id in ids:
-            deliver_notification.delay(notification_id)
+        # one event, one post in each group chat: only the first recipient's delivery
+        # goes to the robots
+        for index, notification_id in enumerate(ids):
+            deliver_notification.delay(notification_id, robots=index == 0)
 
     transaction.on_commit(_enqueue)
     return created
 
 
-def deliver(notification_id: int) -> int:
-    """Send one notification by email and to every matching robot; returns deliveries made."""
+def deliver(notification_id: int, *, robots: bool = True) -> int:
+    """Send one notification by email and (with `robots`) to every active robot that takes its
+    kind; returns deliveries made. Safe to repeat: what was delivered is not sent again."""
     notification = (
         Notification.objects.select_related("recipient").filter(pk=notification_id).first()
     )
@@ -86,6 +89,28 @@ def deliver(notification_id: int) -> int:
                     ok=False,
                     detail=str(exc),
                 )
+    if robots:
+        sent += _deliver_to_robots(notification)
+    return sent
+
+
+def robot_text(notification: Notification) -> str:
+    """What a group robot posts: "title\nbody\nurl" (empty parts left out)."""
+    parts = (notification.title, notification.body, notification.url)
+    return "\n".join(part for part in parts if part)
+
+
+def _deliver_to_robots(notification: Notification) -> int:
+    sent = 0
+    text = robot_text(notification)
+    for robot in RobotWebhook.objects.filter(active=True).order_by("pk"):
+        if not robot.accepts(notification.kind):
+            continue
+        already = DeliveryLog.objects.filter(
+            channel=robot.kind, target=robot.name, notification=notification, ok=True
+        ).exists()
+        if not already and send_to_robot(robot, text, notification=notification):
+            sent += 1
     return sent
 
 

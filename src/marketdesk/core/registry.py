@@ -103,3 +103,17 @@ def global_search(actor: Any, text: str, limit: int = 8) -> list[SearchHit]:
     for provider in _search_providers:
         hits.extend(provider(actor, text, limit))
     return hits
+
+
+# Timeline entries from other apps (e.g. approval steps on a document's timeline).
+TimelineProvider = Callable[[Any], Iterable[Any]]  # (record) -> timeline entries
+_timeline_providers: list[TimelineProvider] = []
+
+
+def register_timeline_provider(provider: TimelineProvider) -> None:
+    if provider not in _timeline_providers:
+        _timeline_providers.append(provider)
+
+
+def timeline_providers() -> list[TimelineProvider]:
+    return list(_timeline_providers)

@@ -24,6 +24,11 @@ def visible_record(*, actor, content_type_id: int, object_id: int) -> Model:
     return record
 
 
+def can_see_record(*, actor, record: Model) -> bool:
+    record_type = record_type_for(record._meta.label_lower)
+    return bool(record_type and record_type.visible(actor).filter(pk=record.pk).exists())
+
+
 def can_edit_record(*, actor, record: Model) -> bool:
     record_type = record_type_for(record._meta.label_lower)
     return bool(record_type and record_type.editable(actor, record))

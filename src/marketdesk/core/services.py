@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import Activity, ApiToken, Attachment, Comment, Notification, RecordShare
 from .notifications import notify
-from .selectors import can_edit_record
+from .selectors import can_edit_record, can_see_record
 
 ALLOWED_BY_CONTENT = {
     "application/pdf": {"pdf"},
@@ -46,13 +46,24 @@ MSG_TYPE_NOT_ALLOWED = gettext_lazy(
 MSG_TOO_LARGE = gettext_lazy("%(name)s is larger than %(limit)s MB.")
 MSG_EMPTY = gettext_lazy("%(name)s is empty.")
 MSG_NOT_ALLOWED = gettext_lazy("You may not change this record.")
+MSG_NOT_VISIBLE = gettext_lazy("You may not see this record.")
+MSG_ASSIGNEE_CANNOT_SEE = gettext_lazy("%(who)s may not see this record.")
+
+
+MAX_NAME_LENGTH = 120
 
 
 def safe_file_name(name: str) -> str:
     """Keep letters (Chinese too), digits, dot, dash, underscore; no paths, no control chars."""
     name = unicodedata.normalize("NFKC", os.path.basename(name.replace("\\", "/"))).strip()
-    name = re.sub(r"[^\w.\-\u4e00-\u9fff ]+", "_", name).strip(" .")
-    return (name or "file")[:120]
+    name = re.sub(r"[^\w.\-\u4e00-\u9fff ]+", "_", name).strip(" .") or "file"
+    # shorten the stem, never the extension: the type check reads it
+    if len(name) > MAX_NAME_LENGTH:
+        stem, dot, extension = name.rpartition(".")
+        if not dot or len(extension) > 10:
+            return name[:MAX_NAME_LENGTH]
+        name = f"{stem[: MAX_NAME_LENGTH - len(extension) - 1].rstrip(' .')}.{extension}"
+    return name
 
 
 def detect_type(upload: UploadedFile, extension: str) -> str:
@@ -122,18 +133,23 @@ def attachment_delete(*, actor, attachment: Attachment) -> None:
 MENTION = re.compile(r"@([\w\u4e00-\u9fff.\-]{1,60})")
 
 
-def _mentioned_users(body: str):
+def _mentioned_users(body: str, record: Model) -> list:
+    """Active users named by @username or @name who may see `record`: a mention never sends
+    a record's text to someone outside its data scope."""
     names = set(MENTION.findall(body))
     if not names:
         return []
     user_model = get_user_model()
-    return list(user_model.objects.filter(is_active=True).filter(username__in=names)) + list(
+    candidates = list(user_model.objects.filter(is_active=True).filter(username__in=names)) + list(
         user_model.objects.filter(is_active=True, name__in=names).exclude(username__in=names)
     )
+    return [user for user in candidates if can_see_record(actor=user, record=record)]
 
 
 @transaction.atomic
 def comment_add(*, actor, record: Model, body: str) -> Comment:
+    if not can_see_record(actor=actor, record=record):
+        raise PermissionDenied(MSG_NOT_VISIBLE)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write something first.")})
@@ -145,7 +161,7 @@ def comment_add(*, actor, record: Model, body: str) -> Comment:
     )
     comment.full_clean()
     comment.save()
-    mentioned = [user for user in _mentioned_users(body) if user.pk != actor.pk]
+    mentioned = [user for user in _mentioned_users(body, record) if user.pk != actor.pk]
     if mentioned:
         comment.mentions.set(mentioned)
         notify(
@@ -176,6 +192,8 @@ def activity_schedule(
 ) -> Activity:
     if not can_edit_record(actor=actor, record=record):
         raise PermissionDenied(MSG_NOT_ALLOWED)
+    if not can_see_record(actor=assignee, record=record):
+        raise ValidationError({"assignee": MSG_ASSIGNEE_CANNOT_SEE % {"who": assignee}})
     activity = Activity(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,

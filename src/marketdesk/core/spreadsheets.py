@@ -17,6 +17,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.encoding import force_str
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -46,6 +47,12 @@ class Column:
     width: int = 16
 
 
+def _xlsx_safe(value: Any) -> Any:
+    """Drop the control characters an xlsx cell cannot hold (openpyxl would refuse the whole
+    file); they are invisible, and pasted text brings them in."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def xlsx_response(
     *, filename: str, sheet_title: str, columns: list[Column], rows: Iterable[Any]
 ) -> HttpResponse:
@@ -56,7 +63,7 @@ def xlsx_response(
         sheet.column_dimensions[get_column_letter(index + 1)].width = column.width
     sheet.append([force_str(column.header) for column in columns])
     for row in rows:
-        sheet.append([cell_value(column.value(row)) for column in columns])
+        sheet.append([_xlsx_safe(cell_value(column.value(row))) for column in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(

@@ -13,10 +13,10 @@ def run_due_jobs() -> int:
 
 
 @shared_task(name="marketdesk.core.tasks.deliver_notification")
-def deliver_notification(notification_id: int) -> int:
+def deliver_notification(notification_id: int, robots: bool = True) -> int:
     from .notifications import deliver
 
-    return deliver(notification_id)
+    return deliver(notification_id, robots=robots)
 
 
 @shared_task(name="marketdesk.core.tasks.run_import")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -11,11 +12,13 @@ from rest_framework.response import Response
 
 from marketdesk.core.masking import (
     can_view_personal_data,
+    log_personal_data_access,
     log_unmasked_view,
     mask_address,
     mask_id_number,
     mask_mobile,
 )
+from marketdesk.core.models import PersonalDataAction
 
 from . import selectors, services
 from .filters import DepartmentFilter, EmployeeFilter, RoleFilter
@@ -24,18 +27,24 @@ from .permissions import OrgPerm
 
 
 class PermRequired(permissions.BasePermission):
-    """Maps HTTP methods to the view's `perms` dict: {"GET": perm, "POST": perm, ...}."""
+    """Looks the permission up in the view's `perms` dict by action name first (extra actions
+    such as `leave`), then by HTTP method, then READ/WRITE: {"leave": perm, "POST": perm, ...}."""
 
     def has_permission(self, request, view):
-        perm = getattr(view, "perms", {}).get(request.method) or getattr(view, "perms", {}).get(
-            "WRITE" if request.method not in permissions.SAFE_METHODS else "READ"
+        perms = getattr(view, "perms", {})
+        perm = (
+            perms.get(getattr(view, "action", None) or "")
+            or perms.get(request.method)
+            or perms.get("WRITE" if request.method not in permissions.SAFE_METHODS else "READ")
         )
         return perm is None or request.user.has_perm(perm)
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
+    # A default (not only required=False): the unique (parent, name) validator would otherwise
+    # demand `parent` on create, so a top-level unit could not be created without "parent": null.
     parent = serializers.PrimaryKeyRelatedField(
-        queryset=Department.objects.all(), allow_null=True, required=False
+        queryset=Department.objects.all(), allow_null=True, required=False, default=None
     )
     head = serializers.PrimaryKeyRelatedField(
         queryset=Employee.objects.all(), allow_null=True, required=False
@@ -181,7 +190,8 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     permission_classes = [permissions.IsAuthenticated, PermRequired]
     perms = {
         "READ": OrgPerm.VIEW_EMPLOYEE,
-        "POST": OrgPerm.ADD_EMPLOYEE,
+        "create": OrgPerm.ADD_EMPLOYEE,
+        "leave": OrgPerm.CHANGE_EMPLOYEE,
         "WRITE": OrgPerm.CHANGE_EMPLOYEE,
     }
     filterset_class = EmployeeFilter
@@ -196,7 +206,10 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
 
     def get_object(self):
-        return selectors.employee_get(actor=self.request.user, pk=self.kwargs["pk"])
+        pk = str(self.kwargs["pk"])
+        if not pk.isdigit():  # /employees/abc/ is a 404 like any unknown id, not a 500
+            raise Http404
+        return selectors.employee_get(actor=self.request.user, pk=int(pk))
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -208,7 +221,20 @@ class EmployeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(parameters=[UNMASK_PARAM])
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        context = self.get_serializer_context()
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if context["unmasked"]:
+            log_personal_data_access(
+                actor=request.user,
+                action=PersonalDataAction.VIEW,
+                description=f"employees list (API, unmasked): {request.GET.urlencode()}",
+                model=Employee,
+                row_count=len(page),
+                request=request,
+            )
+        return self.get_paginated_response(
+            EmployeeSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(parameters=[UNMASK_PARAM])
     def retrieve(self, request, *args, **kwargs):

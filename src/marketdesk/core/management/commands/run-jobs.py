@@ -1,6 +1,6 @@
 """`marketdesk run-jobs`: run the scheduled jobs that are due now (each slot runs once)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from marketdesk.core.jobs import registered_jobs, run_due_jobs
 
@@ -18,10 +18,12 @@ class Command(BaseCommand):
                 when = (
                     f"daily at {item.daily_at:%H:%M}"
                     if item.daily_at
-                    else f"every {item.every_minutes} min"
+                    else f"every {item.every_minutes or 60} min"
                 )
                 self.stdout.write(f"{item.name:<32} {when:<20} {item.description}")
             return
+        if job and job not in {item.name for item in registered_jobs()}:
+            raise CommandError(f"There is no job named {job!r} (see run-jobs --list).")
         runs = run_due_jobs(only=job)
         for run in runs:
             self.stdout.write(f"{run.job} [{run.slot}]: {run.status} {run.message[:200]}")
