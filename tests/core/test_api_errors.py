@@ -27,7 +27,12 @@ class TestErrorsFromTheApi:
     def test_a_validation_error_names_the_field(self, personas, api_for):
         response = api_for(personas.admin).post(
             "/api/v1/employees/",
-            {"username": "sales3", "name": "钱七", "department": personas.units["S1"].pk, "mobile": "1"},
+            {
+                "username": "sales3",
+                "name": "钱七",
+                "department": personas.units["S1"].pk,
+                "mobile": "1",
+            },
             format="json",
         )
         body = body_of(response, 400)
@@ -125,7 +130,9 @@ class TestExceptionHandler:
         return response.status_code, response.data
 
     def test_a_django_validation_error_with_fields(self):
-        status, body = self.handle(DjangoValidationError({"mobile": ["bad"], "id_number": ["worse"]}))
+        status, body = self.handle(
+            DjangoValidationError({"mobile": ["bad"], "id_number": ["worse"]})
+        )
         assert status == 400
         assert body["code"] == "invalid"
         assert body["fields"] == {"mobile": ["bad"], "id_number": ["worse"]}
@@ -148,7 +155,10 @@ class TestExceptionHandler:
     def test_nested_errors_are_flattened_with_their_path(self):
         _status, body = self.handle(
             serializers.ValidationError(
-                {"lines": [{}, {"amount": ["Must be positive."]}], "address": {"city": ["Required."]}}
+                {
+                    "lines": [{}, {"amount": ["Must be positive."]}],
+                    "address": {"city": ["Required."]},
+                }
             )
         )
         assert body["fields"] == {
@@ -158,7 +168,10 @@ class TestExceptionHandler:
 
     def test_a_django_permission_denied_keeps_its_message(self):
         status, body = self.handle(DjangoPermissionDenied("Not yours."))
-        assert (status, body) == (403, {"code": "permission_denied", "message": "Not yours.", "fields": {}})
+        assert (status, body) == (
+            403,
+            {"code": "permission_denied", "message": "Not yours.", "fields": {}},
+        )
 
     def test_a_django_404(self):
         status, body = self.handle(Http404())

@@ -82,9 +82,9 @@ class TestMaskFunctions:
         assert "世纪大道" not in mask_address("上海市浦东新区世纪大道100号")
 
     def test_the_template_filter_masks_by_kind(self):
-        rendered = Template('{% load md %}{{ m|masked:"mobile" }}|{{ n|masked:"id_number" }}').render(
-            Context({"m": "13812345678", "n": None})
-        )
+        rendered = Template(
+            '{% load md %}{{ m|masked:"mobile" }}|{{ n|masked:"id_number" }}'
+        ).render(Context({"m": "13812345678", "n": None}))
         assert rendered == "138****5678|"
 
 
@@ -112,7 +112,11 @@ class TestEmployeeDetailPage:
     def test_personal_data_is_masked_on_the_page(self, personas, client_for):
         sales1 = personas.emp("sales1")
         for user in (personas.leader1, personas.manager, personas.sales1):
-            html = client_for(user).get(reverse("org:employee_detail", args=[sales1.pk])).content.decode()
+            html = (
+                client_for(user)
+                .get(reverse("org:employee_detail", args=[sales1.pk]))
+                .content.decode()
+            )
             assert "139****0004" in html and "13900000004" not in html
             assert mask_id_number(ID_NUMBER) in html and ID_NUMBER not in html
             assert mask_address(sales1.address) in html and sales1.address not in html
@@ -125,9 +129,16 @@ class TestEmployeeDetailPage:
     def test_the_timeline_does_not_show_changed_personal_data(self, personas, client_for):
         sales1 = personas.emp("sales1")
         services.employee_update(
-            actor=personas.admin, employee=sales1, address="上海市静安区南京西路1号", mobile="13812345678"
+            actor=personas.admin,
+            employee=sales1,
+            address="上海市静安区南京西路1号",
+            mobile="13812345678",
         )
-        html = client_for(personas.leader1).get(reverse("org:employee_detail", args=[sales1.pk])).content.decode()
+        html = (
+            client_for(personas.leader1)
+            .get(reverse("org:employee_detail", args=[sales1.pk]))
+            .content.decode()
+        )
         assert "南京西路" not in html
         assert sales1.address not in html
         assert "13812345678" not in html
@@ -136,7 +147,9 @@ class TestEmployeeDetailPage:
 class TestEmployeeReveal:
     def test_it_returns_the_unmasked_values_and_logs_the_view(self, personas, client_for):
         sales1 = personas.emp("sales1")
-        response = client_for(personas.manager).post(reverse("org:employee_reveal", args=[sales1.pk]))
+        response = client_for(personas.manager).post(
+            reverse("org:employee_reveal", args=[sales1.pk])
+        )
         html = response.content.decode()
         assert response.status_code == 200
         assert "13900000004" in html and ID_NUMBER in html and sales1.address in html
@@ -150,7 +163,9 @@ class TestEmployeeReveal:
         assert log.content_type.model == "employee"
         assert log.ip_address == "127.0.0.1"
 
-    def test_a_user_without_the_permission_is_refused_and_nothing_is_logged(self, personas, client_for):
+    def test_a_user_without_the_permission_is_refused_and_nothing_is_logged(
+        self, personas, client_for
+    ):
         response = client_for(personas.leader1).post(
             reverse("org:employee_reveal", args=[personas.emp("sales1").pk])
         )
@@ -196,7 +211,9 @@ class TestEmployeeApi:
         log = PersonalDataAccessLog.objects.get()
         assert (log.user, log.action, log.object_id) == (personas.manager, "view", sales1.pk)
 
-    def test_list_unmasked_with_the_permission_is_logged_with_the_row_count(self, personas, api_for):
+    def test_list_unmasked_with_the_permission_is_logged_with_the_row_count(
+        self, personas, api_for
+    ):
         response = api_for(personas.manager).get("/api/v1/employees/?unmask=true")
         rows = response.json()["results"]
         assert {row["mobile"] for row in rows} >= {"13900000004", "13900000005"}
@@ -204,7 +221,9 @@ class TestEmployeeApi:
         assert (log.user, log.action, log.row_count) == (personas.manager, "view", len(rows))
         assert log.content_type.model == "employee"
 
-    @pytest.mark.parametrize("url", ["/api/v1/employees/?unmask=1", "/api/v1/employees/{pk}/?unmask=1"])
+    @pytest.mark.parametrize(
+        "url", ["/api/v1/employees/?unmask=1", "/api/v1/employees/{pk}/?unmask=1"]
+    )
     def test_unmask_without_the_permission_is_refused(self, personas, api_for, url):
         response = api_for(personas.leader1).get(url.format(pk=personas.emp("sales1").pk))
         assert response.status_code == 403
@@ -213,7 +232,9 @@ class TestEmployeeApi:
 
     def test_write_responses_are_masked(self, personas, api_for):
         response = api_for(personas.manager).patch(
-            f"/api/v1/employees/{personas.emp('sales1').pk}/", {"email": "wf@example.cn"}, format="json"
+            f"/api/v1/employees/{personas.emp('sales1').pk}/",
+            {"email": "wf@example.cn"},
+            format="json",
         )
         assert response.json()["mobile"] == "139****0004"
 
@@ -230,14 +251,18 @@ def csv_rows(response) -> list[list[str]]:
 
 class TestEmployeeExport:
     def test_a_group_leader_exports_masked_data(self, personas, client_for):
-        rows = xlsx_rows(client_for(personas.leader1).get(reverse("org:employee_export"), {"format": "xlsx"}))
+        rows = xlsx_rows(
+            client_for(personas.leader1).get(reverse("org:employee_export"), {"format": "xlsx"})
+        )
         sales1 = next(row for row in rows if row[USERNAME_COLUMN] == "sales1")
         assert sales1[MOBILE_COLUMN] == "139****0004"
         assert sales1[ID_COLUMN] == mask_id_number(ID_NUMBER)
         assert sales1[ADDRESS_COLUMN] == mask_address(address_of(personas, "sales1"))
 
     def test_the_marketing_manager_exports_unmasked_data(self, personas, client_for):
-        rows = xlsx_rows(client_for(personas.manager).get(reverse("org:employee_export"), {"format": "xlsx"}))
+        rows = xlsx_rows(
+            client_for(personas.manager).get(reverse("org:employee_export"), {"format": "xlsx"})
+        )
         sales1 = next(row for row in rows if row[USERNAME_COLUMN] == "sales1")
         assert (sales1[MOBILE_COLUMN], sales1[ID_COLUMN], sales1[ADDRESS_COLUMN]) == (
             "13900000004",
@@ -246,11 +271,15 @@ class TestEmployeeExport:
         )
 
     def test_the_csv_is_masked_the_same_way(self, personas, client_for):
-        rows = csv_rows(client_for(personas.finance).get(reverse("org:employee_export"), {"format": "csv"}))
+        rows = csv_rows(
+            client_for(personas.finance).get(reverse("org:employee_export"), {"format": "csv"})
+        )
         assert rows and all("****" in row[MOBILE_COLUMN] for row in rows)
         assert all(ID_NUMBER not in row for row in rows)
 
-    @pytest.mark.parametrize(("persona", "count"), [("leader1", 3), ("manager", 7), ("finance", 12)])
+    @pytest.mark.parametrize(
+        ("persona", "count"), [("leader1", 3), ("manager", 7), ("finance", 12)]
+    )
     def test_every_export_is_logged_with_its_row_count(self, personas, client_for, persona, count):
         user = getattr(personas, persona)
         client_for(user).get(reverse("org:employee_export"), {"format": "csv"})
@@ -265,7 +294,9 @@ class TestEmployeeExport:
     def test_the_log_says_whether_the_export_was_masked(self, personas, client_for):
         client_for(personas.leader1).get(reverse("org:employee_export"), {"format": "csv"})
         client_for(personas.manager).get(reverse("org:employee_export"), {"format": "csv"})
-        by_user = {log.user.username: log.description for log in PersonalDataAccessLog.objects.all()}
+        by_user = {
+            log.user.username: log.description for log in PersonalDataAccessLog.objects.all()
+        }
         assert "(masked)" in by_user["leader1"]
         assert "(unmasked)" in by_user["manager"]
 

@@ -20,7 +20,11 @@ def fresh(user):
 
 def visible(actor, perm=OrgPerm.VIEW_EMPLOYEE) -> set[str]:
     queryset = scoped(
-        Employee.objects.all(), actor=actor, perm=perm, owner_field="user", department_field="department"
+        Employee.objects.all(),
+        actor=actor,
+        perm=perm,
+        owner_field="user",
+        department_field="department",
     )
     return set(queryset.values_list("user__username", flat=True))
 
@@ -50,7 +54,11 @@ class TestScopeFor:
         }
         assert scope_for(personas.leader2, OrgPerm.VIEW_EMPLOYEE).department_ids == {units["S2"].pk}
         sales = scope_for(personas.sales1, OrgPerm.VIEW_EMPLOYEE)
-        assert (sales.all, sales.department_ids, sales.user_id) == (False, frozenset(), personas.sales1.pk)
+        assert (sales.all, sales.department_ids, sales.user_id) == (
+            False,
+            frozenset(),
+            personas.sales1.pk,
+        )
 
     def test_a_permission_granted_on_the_user_directly_reaches_own_records_only(self, personas):
         outsider = personas.outsider

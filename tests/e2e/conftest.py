@@ -98,7 +98,7 @@ def open_page(browser, live_server, request) -> Iterator[Callable[..., object]]:
                 except Exception as exc:  # a crashed page must not hide the real failure
                     print(f"could not save {path}: {exc}")
                 else:
-                    print(f"screenshot: {path}")
+                    print(f"screenshot of {page.url}: {path}")
         context.close()
 
 

@@ -78,7 +78,9 @@ class TestSchema:
         assert "patch" in paths["/api/v1/employees/{id}/"]
         assert "put" not in paths["/api/v1/employees/{id}/"]
         assert {"get", "patch", "delete"} <= set(paths["/api/v1/roles/{id}/"])
-        unmask = [p for p in paths["/api/v1/employees/"]["get"]["parameters"] if p["name"] == "unmask"]
+        unmask = [
+            p for p in paths["/api/v1/employees/"]["get"]["parameters"] if p["name"] == "unmask"
+        ]
         assert unmask
 
 
@@ -86,7 +88,14 @@ class TestDepartmentApi:
     def test_anyone_with_the_view_permission_lists_the_tree(self, personas, api):
         response = api(personas.sales1).get("/api/v1/departments/", {"page_size": 100})
         assert {row["code"] for row in response.json()["results"]} == {
-            "GM", "MKT", "PRO", "S1", "S2", "FIN", "CS", "PRD"
+            "GM",
+            "MKT",
+            "PRO",
+            "S1",
+            "S2",
+            "FIN",
+            "CS",
+            "PRD",
         }
 
     def test_a_user_without_a_role_is_refused(self, personas, api):
@@ -95,7 +104,9 @@ class TestDepartmentApi:
     def test_the_administrator_creates_a_unit(self, personas, api):
         mkt = personas.units["MKT"]
         response = api(personas.admin).post(
-            "/api/v1/departments/", {"name": "销售三组", "code": "S3", "kind": "group", "parent": mkt.pk}, format="json"
+            "/api/v1/departments/",
+            {"name": "销售三组", "code": "S3", "kind": "group", "parent": mkt.pk},
+            format="json",
         )
         assert response.status_code == 201, response.json()
         unit = Department.objects.get(code="S3")
@@ -103,35 +114,47 @@ class TestDepartmentApi:
         assert response.json()["depth"] == 1
 
     def test_a_top_level_unit_needs_no_parent(self, personas, api):
-        response = api(personas.admin).post("/api/v1/departments/", {"name": "法务部", "code": "LEGAL"}, format="json")
+        response = api(personas.admin).post(
+            "/api/v1/departments/", {"name": "法务部", "code": "LEGAL"}, format="json"
+        )
         assert response.status_code == 201, response.json()
         assert response.json()["parent"] is None and response.json()["depth"] == 0
 
     def test_the_path_cannot_be_written(self, personas, api):
         response = api(personas.admin).post(
-            "/api/v1/departments/", {"name": "法务部", "code": "LEGAL", "path": "/1/"}, format="json"
+            "/api/v1/departments/",
+            {"name": "法务部", "code": "LEGAL", "path": "/1/"},
+            format="json",
         )
         unit = Department.objects.get(code="LEGAL")
         assert response.status_code == 201 and unit.path == f"/{unit.pk}/"
 
     def test_a_taken_code_is_a_field_error(self, personas, api):
-        response = api(personas.admin).post("/api/v1/departments/", {"name": "X", "code": "MKT"}, format="json")
+        response = api(personas.admin).post(
+            "/api/v1/departments/", {"name": "X", "code": "MKT"}, format="json"
+        )
         assert_error(response, 400, "invalid", {"code"})
 
     def test_the_manager_may_not_create_units(self, personas, api):
-        response = api(personas.manager).post("/api/v1/departments/", {"name": "X", "code": "X"}, format="json")
+        response = api(personas.manager).post(
+            "/api/v1/departments/", {"name": "X", "code": "X"}, format="json"
+        )
         assert_error(response, 403, "permission_denied")
         assert not Department.objects.filter(code="X").exists()
 
     def test_the_administrator_renames_a_unit(self, personas, api):
         s1 = personas.units["S1"]
-        response = api(personas.admin).patch(f"/api/v1/departments/{s1.pk}/", {"name": "华东销售组"}, format="json")
+        response = api(personas.admin).patch(
+            f"/api/v1/departments/{s1.pk}/", {"name": "华东销售组"}, format="json"
+        )
         assert response.status_code == 200
         assert Department.objects.get(pk=s1.pk).name == "华东销售组"
 
     def test_moving_a_unit_moves_its_subtree(self, personas, api):
         gm, mkt, s1 = personas.units["GM"], personas.units["MKT"], personas.units["S1"]
-        response = api(personas.admin).patch(f"/api/v1/departments/{mkt.pk}/", {"parent": gm.pk}, format="json")
+        response = api(personas.admin).patch(
+            f"/api/v1/departments/{mkt.pk}/", {"parent": gm.pk}, format="json"
+        )
         assert response.status_code == 200
         assert response.json()["path"] == f"/{gm.pk}/{mkt.pk}/"
         s1 = Department.objects.get(pk=s1.pk)
@@ -139,19 +162,34 @@ class TestDepartmentApi:
 
     def test_a_move_under_its_own_sub_unit_is_refused(self, personas, api):
         mkt, s1 = personas.units["MKT"], personas.units["S1"]
-        response = api(personas.admin).patch(f"/api/v1/departments/{mkt.pk}/", {"parent": s1.pk}, format="json")
+        response = api(personas.admin).patch(
+            f"/api/v1/departments/{mkt.pk}/", {"parent": s1.pk}, format="json"
+        )
         body = assert_error(response, 400, "invalid", {"parent"})
         assert body["fields"]["parent"] == [en(services.MSG_PARENT_CYCLE)]
 
     def test_deactivating_a_unit_with_people_is_refused(self, personas, api):
         prd = personas.units["PRD"]
-        response = api(personas.admin).patch(f"/api/v1/departments/{prd.pk}/", {"active": False}, format="json")
+        response = api(personas.admin).patch(
+            f"/api/v1/departments/{prd.pk}/", {"active": False}, format="json"
+        )
         assert_error(response, 400, "invalid", {"active"})
         assert Department.objects.get(pk=prd.pk).active
 
+    def test_someone_who_has_left_cannot_head_a_unit(self, personas, api):
+        services.employee_leave(actor=personas.admin, employee=personas.emp("sales1"))
+        s1 = personas.units["S1"]
+        response = api(personas.admin).patch(
+            f"/api/v1/departments/{s1.pk}/", {"head": personas.emp("sales1").pk}, format="json"
+        )
+        assert_error(response, 400, "invalid", {"head"})
+        assert Department.objects.get(pk=s1.pk).head == personas.emp("leader1")
+
     def test_the_manager_may_not_change_units(self, personas, api):
         s1 = personas.units["S1"]
-        response = api(personas.manager).patch(f"/api/v1/departments/{s1.pk}/", {"name": "X"}, format="json")
+        response = api(personas.manager).patch(
+            f"/api/v1/departments/{s1.pk}/", {"name": "X"}, format="json"
+        )
         assert_error(response, 403, "permission_denied")
 
 
@@ -192,7 +230,9 @@ class TestEmployeeApiScope:
         assert_error(response, 403, "permission_denied")
 
     def test_a_filter_does_not_widen_the_scope(self, personas, api):
-        response = api(personas.leader1).get("/api/v1/employees/", {"department": personas.units["MKT"].pk})
+        response = api(personas.leader1).get(
+            "/api/v1/employees/", {"department": personas.units["MKT"].pk}
+        )
         assert usernames(response) == {"leader1", "sales1", "sales1b"}
 
     def test_chosen_departments_of_two_roles_add_up(self, personas, api):
@@ -208,13 +248,18 @@ class TestEmployeeApiScope:
             )
             for unit in ("FIN", "CS")
         ]
-        services.employee_update(actor=personas.admin, employee=personas.emp("outsider"), roles=roles)
+        services.employee_update(
+            actor=personas.admin, employee=personas.emp("outsider"), roles=roles
+        )
         response = api(User.objects.get(username="outsider")).get("/api/v1/employees/")
         assert usernames(response) == {"finance", "service", "outsider"}
 
     def test_a_shared_record_is_listed_and_retrieved(self, personas, api):
         core_services.record_share(
-            actor=personas.admin, record=personas.emp("finance"), user=personas.sales1, access="read"
+            actor=personas.admin,
+            record=personas.emp("finance"),
+            user=personas.sales1,
+            access="read",
         )
         client = api(User.objects.get(username="sales1"))
         assert usernames(client.get("/api/v1/employees/")) == {"sales1", "finance"}
@@ -237,7 +282,11 @@ class TestEmployeeApiCreate:
         salesperson = Role.objects.get(code="salesperson")
         response = api(personas.admin).post(
             "/api/v1/employees/",
-            _new_employee(department=personas.units["S1"].pk, roles=[salesperson.pk], id_number="11010519491231002X"),
+            _new_employee(
+                department=personas.units["S1"].pk,
+                roles=[salesperson.pk],
+                id_number="11010519491231002X",
+            ),
             format="json",
         )
         assert response.status_code == 201, response.json()
@@ -248,19 +297,25 @@ class TestEmployeeApiCreate:
 
     def test_an_invalid_mobile_names_the_field_and_saves_nothing(self, personas, api):
         response = api(personas.admin).post(
-            "/api/v1/employees/", _new_employee(mobile="1234", department=personas.units["S1"].pk), format="json"
+            "/api/v1/employees/",
+            _new_employee(mobile="1234", department=personas.units["S1"].pk),
+            format="json",
         )
         body = assert_error(response, 400, "invalid", {"mobile"})
         assert body["fields"]["mobile"] == [en(MSG_MOBILE)]
         assert not User.objects.filter(username="sales3").exists()
 
     def test_missing_required_fields_are_named(self, personas, api):
-        response = api(personas.admin).post("/api/v1/employees/", {"mobile": "13912345678"}, format="json")
+        response = api(personas.admin).post(
+            "/api/v1/employees/", {"mobile": "13912345678"}, format="json"
+        )
         assert_error(response, 400, "invalid", {"username", "name", "department"})
 
     def test_a_taken_username_is_a_field_error(self, personas, api):
         response = api(personas.admin).post(
-            "/api/v1/employees/", _new_employee(username="sales1", department=personas.units["S1"].pk), format="json"
+            "/api/v1/employees/",
+            _new_employee(username="sales1", department=personas.units["S1"].pk),
+            format="json",
         )
         assert_error(response, 400, "invalid", {"username"})
 
@@ -286,7 +341,9 @@ class TestEmployeeApiPartialUpdate:
     def test_the_manager_changes_an_employee_in_scope(self, personas, api):
         sales2 = personas.emp("sales2")
         response = api(personas.manager).patch(
-            f"/api/v1/employees/{sales2.pk}/", {"name": "吴涛涛", "supervisor": personas.emp("leader1").pk}, format="json"
+            f"/api/v1/employees/{sales2.pk}/",
+            {"name": "吴涛涛", "supervisor": personas.emp("leader1").pk},
+            format="json",
         )
         assert response.status_code == 200, response.json()
         sales2 = Employee.objects.get(pk=sales2.pk)
@@ -309,7 +366,9 @@ class TestEmployeeApiPartialUpdate:
     def test_the_manager_may_not_hand_out_roles(self, personas, api):
         administrator = Role.objects.get(code="administrator")
         response = api(personas.manager).patch(
-            f"/api/v1/employees/{personas.emp('manager').pk}/", {"roles": [administrator.pk]}, format="json"
+            f"/api/v1/employees/{personas.emp('manager').pk}/",
+            {"roles": [administrator.pk]},
+            format="json",
         )
         assert_error(response, 403, "permission_denied")
         assert not personas.emp("manager").roles.filter(pk=administrator.pk).exists()
@@ -332,7 +391,9 @@ class TestEmployeeApiPartialUpdate:
 
     def test_the_username_cannot_be_changed(self, personas, api):
         api(personas.admin).patch(
-            f"/api/v1/employees/{personas.emp('sales1').pk}/", {"username": "renamed"}, format="json"
+            f"/api/v1/employees/{personas.emp('sales1').pk}/",
+            {"username": "renamed"},
+            format="json",
         )
         assert User.objects.filter(username="sales1").exists()
 
@@ -354,7 +415,9 @@ class TestEmployeeApiLeave:
             format="json",
         )
         assert response.status_code == 200
-        assert Employee.objects.get(pk=personas.emp("sales1").pk).supervisor == personas.emp("leader2")
+        assert Employee.objects.get(pk=personas.emp("sales1").pk).supervisor == personas.emp(
+            "leader2"
+        )
 
     def test_a_successor_outside_the_scope_is_not_found(self, personas, api):
         response = api(personas.manager).post(
@@ -367,7 +430,9 @@ class TestEmployeeApiLeave:
 
     def test_a_leaving_date_before_the_hire_date_names_the_field(self, personas, api):
         response = api(personas.admin).post(
-            f"/api/v1/employees/{personas.emp('sales1').pk}/leave/", {"left_date": "2019-01-01"}, format="json"
+            f"/api/v1/employees/{personas.emp('sales1').pk}/leave/",
+            {"left_date": "2019-01-01"},
+            format="json",
         )
         assert_error(response, 400, "invalid", {"left_date"})
 
@@ -396,7 +461,9 @@ class TestRoleApi:
     def test_permissions_are_read_as_app_label_codename(self, personas, api):
         role = Role.objects.get(code="group_leader")
         body = api(personas.manager).get(f"/api/v1/roles/{role.pk}/").json()
-        assert "core.export_data" in body["permissions"] and "org.view_employee" in body["permissions"]
+        assert (
+            "core.export_data" in body["permissions"] and "org.view_employee" in body["permissions"]
+        )
         assert body["permissions"] == sorted(body["permissions"])
         assert body["is_system"] is True
 
@@ -418,10 +485,14 @@ class TestRoleApi:
         assert {p.codename for p in role.permissions.all()} == {"view_employee", "export_data"}
         assert not role.is_system
 
-    @pytest.mark.parametrize("code", ["org.fly", "view_employee", "auth.add_user", "org.view_historicalemployee"])
+    @pytest.mark.parametrize(
+        "code", ["org.fly", "view_employee", "auth.add_user", "org.view_historicalemployee"]
+    )
     def test_unknown_or_ungrantable_permissions_are_refused(self, personas, api, code):
         response = api(personas.admin).post(
-            "/api/v1/roles/", {"code": "x", "name": "X", "data_scope": "all", "permissions": [code]}, format="json"
+            "/api/v1/roles/",
+            {"code": "x", "name": "X", "data_scope": "all", "permissions": [code]},
+            format="json",
         )
         body = assert_error(response, 400, "invalid", {"permissions"})
         assert code in body["fields"]["permissions"][0]
@@ -429,7 +500,9 @@ class TestRoleApi:
 
     def test_permissions_must_be_a_list(self, personas, api):
         response = api(personas.admin).post(
-            "/api/v1/roles/", {"code": "x", "name": "X", "data_scope": "all", "permissions": "org.view_role"}, format="json"
+            "/api/v1/roles/",
+            {"code": "x", "name": "X", "data_scope": "all", "permissions": "org.view_role"},
+            format="json",
         )
         assert_error(response, 400, "invalid", {"permissions"})
 
@@ -450,21 +523,31 @@ class TestRoleApi:
     def test_a_patch_without_permissions_keeps_them(self, personas, api):
         role = Role.objects.get(code="promotion")
         before = set(role.permissions.all())
-        api(personas.admin).patch(f"/api/v1/roles/{role.pk}/", {"description": "推广"}, format="json")
+        api(personas.admin).patch(
+            f"/api/v1/roles/{role.pk}/", {"description": "推广"}, format="json"
+        )
         assert set(role.permissions.all()) == before
 
     def test_a_shipped_role_cannot_be_deleted(self, personas, api):
         role = Role.objects.get(code="promotion")
-        assert_error(api(personas.admin).delete(f"/api/v1/roles/{role.pk}/"), 400, "invalid", {"code"})
+        assert_error(
+            api(personas.admin).delete(f"/api/v1/roles/{role.pk}/"), 400, "invalid", {"code"}
+        )
         assert Role.objects.filter(pk=role.pk).exists()
 
     def test_a_role_in_use_cannot_be_deleted(self, personas, api):
-        role = services.role_create(actor=personas.admin, code="temp", name="临时", data_scope="self")
+        role = services.role_create(
+            actor=personas.admin, code="temp", name="临时", data_scope="self"
+        )
         services.employee_update(actor=personas.admin, employee=personas.emp("promo"), roles=[role])
-        assert_error(api(personas.admin).delete(f"/api/v1/roles/{role.pk}/"), 400, "invalid", {"code"})
+        assert_error(
+            api(personas.admin).delete(f"/api/v1/roles/{role.pk}/"), 400, "invalid", {"code"}
+        )
 
     def test_an_unused_role_is_deleted(self, personas, api):
-        role = services.role_create(actor=personas.admin, code="temp", name="临时", data_scope="self")
+        role = services.role_create(
+            actor=personas.admin, code="temp", name="临时", data_scope="self"
+        )
         assert api(personas.admin).delete(f"/api/v1/roles/{role.pk}/").status_code == 204
         assert not Role.objects.filter(pk=role.pk).exists()
 
@@ -474,11 +557,17 @@ class TestRoleApi:
         role = Role.objects.get(code="promotion")
         assert client.get("/api/v1/roles/").status_code == 200
         assert_error(
-            client.post("/api/v1/roles/", {"code": "x", "name": "X", "data_scope": "all"}, format="json"),
+            client.post(
+                "/api/v1/roles/", {"code": "x", "name": "X", "data_scope": "all"}, format="json"
+            ),
             403,
             "permission_denied",
         )
-        assert_error(client.patch(f"/api/v1/roles/{role.pk}/", {"name": "X"}, format="json"), 403, "permission_denied")
+        assert_error(
+            client.patch(f"/api/v1/roles/{role.pk}/", {"name": "X"}, format="json"),
+            403,
+            "permission_denied",
+        )
         assert_error(client.delete(f"/api/v1/roles/{role.pk}/"), 403, "permission_denied")
 
     def test_a_salesperson_may_not_read_roles(self, personas, api):
@@ -487,13 +576,19 @@ class TestRoleApi:
 
 class TestPositionApi:
     def test_the_administrator_adds_a_position_and_staff_list_them(self, personas, api):
-        response = api(personas.admin).post("/api/v1/positions/", {"name": "销售代表"}, format="json")
+        response = api(personas.admin).post(
+            "/api/v1/positions/", {"name": "销售代表"}, format="json"
+        )
         assert response.status_code == 201
-        names = [row["name"] for row in api(personas.sales1).get("/api/v1/positions/").json()["results"]]
+        names = [
+            row["name"] for row in api(personas.sales1).get("/api/v1/positions/").json()["results"]
+        ]
         assert names == ["销售代表"]
 
     def test_others_may_not_add_positions(self, personas, api):
-        response = api(personas.manager).post("/api/v1/positions/", {"name": "销售代表"}, format="json")
+        response = api(personas.manager).post(
+            "/api/v1/positions/", {"name": "销售代表"}, format="json"
+        )
         assert_error(response, 403, "permission_denied")
 
 

@@ -13,7 +13,9 @@ from marketdesk.org.roles import SHIPPED, grant, sync_shipped_roles
 def codes(role: Role) -> set[str]:
     return {
         f"{app_label}.{codename}"
-        for app_label, codename in role.permissions.values_list("content_type__app_label", "codename")
+        for app_label, codename in role.permissions.values_list(
+            "content_type__app_label", "codename"
+        )
     }
 
 
@@ -29,7 +31,9 @@ class TestSyncShippedRoles:
             role = Role.objects.get(code=shipped.code)
             assert role.is_system
             assert role.data_scope == shipped.data_scope
-            assert codes(role) >= {c for c in shipped.permissions if c.split(".")[0] in {"org", "core"}}
+            assert codes(role) >= {
+                c for c in shipped.permissions if c.split(".")[0] in {"org", "core"}
+            }
 
     def test_it_is_idempotent(self, db):
         sync_shipped_roles()
@@ -55,7 +59,9 @@ class TestSyncShippedRoles:
 
     def test_it_keeps_an_administrators_scope_and_name(self, personas):
         role = Role.objects.get(code="group_leader")
-        services.role_update(actor=personas.admin, role=role, data_scope=DataScope.SUBTREE, name="组长")
+        services.role_update(
+            actor=personas.admin, role=role, data_scope=DataScope.SUBTREE, name="组长"
+        )
         sync_shipped_roles()
         role.refresh_from_db()
         assert (role.data_scope, role.name) == (DataScope.SUBTREE, "组长")

@@ -75,7 +75,9 @@ class TestEmployeeList:
 
     def test_the_chosen_departments_scope_sees_exactly_those_departments(self, personas):
         give_role(
-            personas, "outsider", new_role(personas, "fin_cs", "chosen", [OrgPerm.VIEW_EMPLOYEE], ["FIN", "CS"])
+            personas,
+            "outsider",
+            new_role(personas, "fin_cs", "chosen", [OrgPerm.VIEW_EMPLOYEE], ["FIN", "CS"]),
         )
         assert usernames(selectors.employee_list(actor=fresh(personas.outsider))) == {
             "finance",
@@ -99,7 +101,11 @@ class TestEmployeeList:
 
     def test_the_widest_scope_among_the_roles_wins(self, personas):
         # sales1 is a salesperson (self); a second role with department scope widens the view.
-        give_role(personas, "sales1", new_role(personas, "dept_view", "department", [OrgPerm.VIEW_EMPLOYEE]))
+        give_role(
+            personas,
+            "sales1",
+            new_role(personas, "dept_view", "department", [OrgPerm.VIEW_EMPLOYEE]),
+        )
         assert usernames(selectors.employee_list(actor=fresh(personas.sales1))) == {
             "leader1",
             "sales1",
@@ -126,7 +132,9 @@ class TestEmployeeList:
         unit = services.department_create(
             actor=personas.admin, name="销售三组", code="S3", parent=personas.units["MKT"]
         )
-        services.employee_create(actor=personas.admin, username="sales3", name="钱七", department=unit)
+        services.employee_create(
+            actor=personas.admin, username="sales3", name="钱七", department=unit
+        )
         assert "sales3" in usernames(selectors.employee_list(actor=fresh(personas.manager)))
         assert "sales3" not in usernames(selectors.employee_list(actor=fresh(personas.leader1)))
 
@@ -144,7 +152,10 @@ class TestEmployeeList:
 
     def test_a_shared_record_is_visible_outside_the_scope(self, personas):
         core_services.record_share(
-            actor=personas.admin, record=personas.emp("finance"), user=personas.sales1, access="read"
+            actor=personas.admin,
+            record=personas.emp("finance"),
+            user=personas.sales1,
+            access="read",
         )
         assert usernames(selectors.employee_list(actor=fresh(personas.sales1))) == {
             "sales1",
@@ -153,7 +164,10 @@ class TestEmployeeList:
 
     def test_a_share_does_not_help_a_user_without_the_permission(self, personas):
         core_services.record_share(
-            actor=personas.admin, record=personas.emp("finance"), user=personas.outsider, access="read"
+            actor=personas.admin,
+            record=personas.emp("finance"),
+            user=personas.outsider,
+            access="read",
         )
         assert not selectors.employee_list(actor=fresh(personas.outsider)).exists()
 
@@ -165,7 +179,12 @@ class TestEmployeeGet:
 
     @pytest.mark.parametrize(
         ("persona", "target"),
-        [("leader1", "sales2"), ("sales1", "sales1b"), ("manager", "finance"), ("outsider", "outsider")],
+        [
+            ("leader1", "sales2"),
+            ("sales1", "sales1b"),
+            ("manager", "finance"),
+            ("outsider", "outsider"),
+        ],
     )
     def test_a_row_outside_the_scope_is_not_found(self, personas, persona, target):
         with pytest.raises(Http404):
@@ -179,7 +198,9 @@ class TestEmployeeGet:
         core_services.record_share(
             actor=personas.admin, record=personas.emp("sales2"), user=personas.sales1, access="read"
         )
-        employee = selectors.employee_get(actor=fresh(personas.sales1), pk=personas.emp("sales2").pk)
+        employee = selectors.employee_get(
+            actor=fresh(personas.sales1), pk=personas.emp("sales2").pk
+        )
         assert employee == personas.emp("sales2")
 
 
@@ -240,22 +261,34 @@ class TestGrantablePermissions:
         )
         assert {"org", "core"} <= labels
         assert not labels & {"auth", "admin", "sessions", "contenttypes"}
-        assert not selectors.grantable_permissions().filter(
-            content_type__model__startswith="historical"
-        ).exists()
+        assert (
+            not selectors.grantable_permissions()
+            .filter(content_type__model__startswith="historical")
+            .exists()
+        )
 
 
 class TestSupervisorChain:
     def test_it_walks_up_nearest_first(self, personas):
         chain = selectors.supervisor_chain(personas.emp("sales1"), levels=5)
-        assert chain == [personas.emp("leader1"), personas.emp("manager"), personas.emp("management")]
+        assert chain == [
+            personas.emp("leader1"),
+            personas.emp("manager"),
+            personas.emp("management"),
+        ]
 
     def test_it_stops_at_the_level_asked_for(self, personas):
-        assert selectors.supervisor_chain(personas.emp("sales1"), levels=1) == [personas.emp("leader1")]
+        assert selectors.supervisor_chain(personas.emp("sales1"), levels=1) == [
+            personas.emp("leader1")
+        ]
 
 
 class TestDepartmentHead:
     def test_a_unit_without_a_head_takes_the_nearest_head_above(self, personas):
-        assert selectors.department_head(Department.objects.get(code="PRO")) == personas.emp("manager")
-        assert selectors.department_head(Department.objects.get(code="S1")) == personas.emp("leader1")
+        assert selectors.department_head(Department.objects.get(code="PRO")) == personas.emp(
+            "manager"
+        )
+        assert selectors.department_head(Department.objects.get(code="S1")) == personas.emp(
+            "leader1"
+        )
         assert selectors.department_head(personas.units["FIN"]) is None

@@ -381,7 +381,9 @@ class TestEmployeeLeave:
     def test_the_employee_can_no_longer_sign_in(self, personas):
         assert Client().login(username="sales1", password=PASSWORD)
         services.employee_leave(
-            actor=personas.admin, employee=personas.emp("sales1"), left_date=datetime.date(2026, 3, 31)
+            actor=personas.admin,
+            employee=personas.emp("sales1"),
+            left_date=datetime.date(2026, 3, 31),
         )
         employee = Employee.objects.select_related("user").get(pk=personas.emp("sales1").pk)
         assert employee.status == EmployeeStatus.LEFT
@@ -493,9 +495,11 @@ class TestEmployeeHandover:
             from_employee=personas.emp("leader1"),
             to_employee=personas.emp("leader2"),
         )
-        assert set(Employee.objects.filter(supervisor=personas.emp("leader2")).values_list(
-            "user__username", flat=True
-        )) == {"sales1", "sales1b", "sales2"}
+        assert set(
+            Employee.objects.filter(supervisor=personas.emp("leader2")).values_list(
+                "user__username", flat=True
+            )
+        ) == {"sales1", "sales1b", "sales2"}
         assert Department.objects.get(pk=personas.units["S1"].pk).head == personas.emp("leader2")
         assert handover.moved["direct_reports"] == 2
         assert handover.moved["units_headed"] == 1
@@ -612,7 +616,9 @@ class TestRoleCreate:
 
     def test_it_refuses_a_duplicate_code(self, personas):
         with pytest.raises(ValidationError) as exc:
-            services.role_create(actor=personas.admin, code="salesperson", name="X", data_scope="self")
+            services.role_create(
+                actor=personas.admin, code="salesperson", name="X", data_scope="self"
+            )
         assert "code" in error_fields(exc)
 
     def test_it_refuses_an_unknown_scope(self, personas):
@@ -668,7 +674,9 @@ class TestRoleUpdate:
 
 class TestRoleDelete:
     def _unused_role(self, personas) -> Role:
-        return services.role_create(actor=personas.admin, code="temp", name="临时", data_scope="self")
+        return services.role_create(
+            actor=personas.admin, code="temp", name="临时", data_scope="self"
+        )
 
     def test_it_deletes_an_unused_role(self, personas):
         role = self._unused_role(personas)

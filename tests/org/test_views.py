@@ -45,7 +45,9 @@ def as_user(client_for):
 
 
 def listed_employee_ids(response) -> set[int]:
-    return {int(pk) for pk in re.findall(r'href="/org/employees/(\d+)/"', response.content.decode())}
+    return {
+        int(pk) for pk in re.findall(r'href="/org/employees/(\d+)/"', response.content.decode())
+    }
 
 
 def ids(personas, keys) -> set[int]:
@@ -161,18 +163,31 @@ class TestPageAccess:
 
     def test_the_marketing_manager_edits_people_in_scope_but_not_outside(self, personas, as_user):
         client = as_user(personas.manager)
-        assert client.get(reverse("org:employee_edit", args=[personas.emp("sales2").pk])).status_code == 200
-        assert client.get(reverse("org:employee_edit", args=[personas.emp("finance").pk])).status_code == 404
+        assert (
+            client.get(reverse("org:employee_edit", args=[personas.emp("sales2").pk])).status_code
+            == 200
+        )
+        assert (
+            client.get(reverse("org:employee_edit", args=[personas.emp("finance").pk])).status_code
+            == 404
+        )
         assert client.get(reverse("org:employee_create")).status_code == 403
 
-    def test_a_group_leader_may_not_edit_because_editing_shows_personal_data(self, personas, as_user):
+    def test_a_group_leader_may_not_edit_because_editing_shows_personal_data(
+        self, personas, as_user
+    ):
         leader_role = Role.objects.get(code="group_leader")
         services.role_update(
             actor=personas.admin,
             role=leader_role,
-            permissions=[*leader_role.permissions.all(), Permission.objects.get(codename="change_employee")],
+            permissions=[
+                *leader_role.permissions.all(),
+                Permission.objects.get(codename="change_employee"),
+            ],
         )
-        response = as_user(personas.leader1).get(reverse("org:employee_edit", args=[personas.emp("sales1").pk]))
+        response = as_user(personas.leader1).get(
+            reverse("org:employee_edit", args=[personas.emp("sales1").pk])
+        )
         assert response.status_code == 403
 
 
@@ -189,7 +204,9 @@ SCOPES = [
 class TestEmployeeListScope:
     @pytest.mark.parametrize(("persona", "visible"), SCOPES)
     def test_the_list_shows_exactly_the_scope(self, personas, as_user, persona, visible):
-        response = as_user(getattr(personas, persona)).get(reverse("org:employee_list"), {"per_page": 100})
+        response = as_user(getattr(personas, persona)).get(
+            reverse("org:employee_list"), {"per_page": 100}
+        )
         assert listed_employee_ids(response) == ids(personas, visible)
 
     def test_chosen_departments_show_on_the_list(self, personas, as_user):
@@ -201,13 +218,18 @@ class TestEmployeeListScope:
             permissions=list(Permission.objects.filter(codename__in=["view_employee"])),
             departments=[personas.units["FIN"]],
         )
-        services.employee_update(actor=personas.admin, employee=personas.emp("outsider"), roles=[role])
+        services.employee_update(
+            actor=personas.admin, employee=personas.emp("outsider"), roles=[role]
+        )
         response = as_user(personas.outsider).get(reverse("org:employee_list"))
         assert listed_employee_ids(response) == ids(personas, {"finance", "outsider"})
 
     def test_a_shared_record_shows_on_the_list(self, personas, as_user):
         core_services.record_share(
-            actor=personas.admin, record=personas.emp("finance"), user=personas.sales1, access="read"
+            actor=personas.admin,
+            record=personas.emp("finance"),
+            user=personas.sales1,
+            access="read",
         )
         response = as_user(personas.sales1).get(reverse("org:employee_list"))
         assert listed_employee_ids(response) == ids(personas, {"sales1", "finance"})
@@ -223,11 +245,17 @@ class TestEmployeeDetailScope:
             assert client.get(url).status_code == expected, key
 
     def test_an_id_that_does_not_exist_is_not_found(self, personas, as_user):
-        assert as_user(personas.admin).get(reverse("org:employee_detail", args=[999_999])).status_code == 404
+        assert (
+            as_user(personas.admin).get(reverse("org:employee_detail", args=[999_999])).status_code
+            == 404
+        )
 
     def test_a_shared_record_opens(self, personas, as_user):
         core_services.record_share(
-            actor=personas.admin, record=personas.emp("finance"), user=personas.sales1, access="read"
+            actor=personas.admin,
+            record=personas.emp("finance"),
+            user=personas.sales1,
+            access="read",
         )
         url = reverse("org:employee_detail", args=[personas.emp("finance").pk])
         assert as_user(personas.sales1).get(url).status_code == 200
@@ -235,7 +263,10 @@ class TestEmployeeDetailScope:
     def test_direct_reports_are_limited_to_the_scope(self, personas, as_user):
         # The manager's page lists the group leaders; a salesperson with a share sees only themselves.
         core_services.record_share(
-            actor=personas.admin, record=personas.emp("leader1"), user=personas.sales2, access="read"
+            actor=personas.admin,
+            record=personas.emp("leader1"),
+            user=personas.sales2,
+            access="read",
         )
         response = as_user(personas.sales2).get(
             reverse("org:employee_detail", args=[personas.emp("leader1").pk])
@@ -272,10 +303,16 @@ class TestGlobalSearchScope:
 class TestEmployeeExportScope:
     @pytest.mark.parametrize(
         ("persona", "visible"),
-        [("management", EVERYONE), ("manager", MARKETING), ("leader1", {"leader1", "sales1", "sales1b"})],
+        [
+            ("management", EVERYONE),
+            ("manager", MARKETING),
+            ("leader1", {"leader1", "sales1", "sales1b"}),
+        ],
     )
     def test_the_xlsx_holds_exactly_the_scope(self, personas, as_user, persona, visible):
-        response = as_user(getattr(personas, persona)).get(reverse("org:employee_export"), {"format": "xlsx"})
+        response = as_user(getattr(personas, persona)).get(
+            reverse("org:employee_export"), {"format": "xlsx"}
+        )
         assert response.status_code == 200
         assert response["Content-Type"].startswith(
             "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -289,14 +326,17 @@ class TestEmployeeExportScope:
         [("finance", EVERYONE), ("leader2", {"leader2", "sales2"})],
     )
     def test_the_csv_holds_exactly_the_scope(self, personas, as_user, persona, visible):
-        response = as_user(getattr(personas, persona)).get(reverse("org:employee_export"), {"format": "csv"})
+        response = as_user(getattr(personas, persona)).get(
+            reverse("org:employee_export"), {"format": "csv"}
+        )
         assert response["Content-Type"].startswith("text/csv")
         header, *rows = csv_rows(response)
         assert {row[USERNAME_COLUMN] for row in rows} == visible
 
     def test_the_export_applies_the_list_filters(self, personas, as_user):
         response = as_user(personas.manager).get(
-            reverse("org:employee_export"), {"format": "xlsx", "department": personas.units["S2"].pk}
+            reverse("org:employee_export"),
+            {"format": "xlsx", "department": personas.units["S2"].pk},
         )
         _header, *rows = xlsx_rows(response)
         assert {row[USERNAME_COLUMN] for row in rows} == {"leader2", "sales2"}
@@ -323,7 +363,7 @@ class TestEmployeeExportScope:
 
     def test_formulas_in_cells_are_kept_as_text(self, personas, as_user):
         services.employee_update(
-            actor=personas.admin, employee=personas.emp("sales1"), address="=HYPERLINK(\"http://x\")"
+            actor=personas.admin, employee=personas.emp("sales1"), address='=HYPERLINK("http://x")'
         )
         response = as_user(personas.admin).get(reverse("org:employee_export"), {"format": "csv"})
         _header, *rows = csv_rows(response)
@@ -356,12 +396,16 @@ def _employee_post(personas, **overrides) -> dict:
 
 def field_errors(response, name: str) -> list[str]:
     html = response.content.decode()
-    return re.findall(rf'<div class="invalid-feedback d-block" data-field="{name}">([^<]*)</div>', html)
+    return re.findall(
+        rf'<div class="invalid-feedback d-block" data-field="{name}">([^<]*)</div>', html
+    )
 
 
 class TestEmployeeForm:
     def test_it_creates_an_employee(self, personas, as_user):
-        response = as_user(personas.admin).post(reverse("org:employee_create"), _employee_post(personas))
+        response = as_user(personas.admin).post(
+            reverse("org:employee_create"), _employee_post(personas)
+        )
         employee = Employee.objects.get(user__username="sales3")
         assert response.status_code == 302 and response["Location"] == employee.get_absolute_url()
         assert employee.user.mobile == "13912345678"
@@ -374,7 +418,10 @@ class TestEmployeeForm:
         )
         assert response.status_code == 200
         assert field_errors(response, "mobile") == [en(MSG_MOBILE)]
-        assert 'name="mobile"' in response.content.decode() and "is-invalid" in response.content.decode()
+        assert (
+            'name="mobile"' in response.content.decode()
+            and "is-invalid" in response.content.decode()
+        )
         assert User.objects.count() == users_before
         assert not Employee.objects.filter(user__username="sales3").exists()
 
@@ -416,7 +463,9 @@ class TestEmployeeForm:
             roles=[r.pk for r in manager.roles.all()],
             password=None,
         )
-        response = as_user(personas.admin).post(reverse("org:employee_edit", args=[manager.pk]), data)
+        response = as_user(personas.admin).post(
+            reverse("org:employee_edit", args=[manager.pk]), data
+        )
         assert field_errors(response, "supervisor") == [en(services.MSG_SUPERVISOR_CYCLE)]
         assert Employee.objects.get(pk=manager.pk).supervisor == personas.emp("management")
 
@@ -465,9 +514,13 @@ class TestEmployeeLeaveForm:
         assert response.status_code == 302
         leader1 = Employee.objects.get(pk=leader1.pk)
         assert leader1.status == EmployeeStatus.LEFT
-        assert Employee.objects.get(pk=personas.emp("sales1").pk).supervisor == personas.emp("leader2")
+        assert Employee.objects.get(pk=personas.emp("sales1").pk).supervisor == personas.emp(
+            "leader2"
+        )
 
-    def test_a_leaving_date_before_the_hire_date_is_shown_next_to_the_field(self, personas, as_user):
+    def test_a_leaving_date_before_the_hire_date_is_shown_next_to_the_field(
+        self, personas, as_user
+    ):
         sales1 = personas.emp("sales1")
         response = as_user(personas.admin).post(
             reverse("org:employee_leave", args=[sales1.pk]), {"left_date": "2019-01-01"}
@@ -497,17 +550,28 @@ class TestEmployeeLeaveForm:
 
 class TestDepartmentForm:
     def _post(self, personas, **overrides):
-        data = {"name": "销售三组", "code": "S3", "kind": "group", "parent": personas.units["MKT"].pk, "head": "", "sort_order": 0}
+        data = {
+            "name": "销售三组",
+            "code": "S3",
+            "kind": "group",
+            "parent": personas.units["MKT"].pk,
+            "head": "",
+            "sort_order": 0,
+        }
         data.update(overrides)
         return data
 
     def test_it_creates_a_unit(self, personas, as_user):
-        response = as_user(personas.admin).post(reverse("org:department_create"), self._post(personas))
+        response = as_user(personas.admin).post(
+            reverse("org:department_create"), self._post(personas)
+        )
         unit = Department.objects.get(code="S3")
         assert response.status_code == 302 and unit.parent == personas.units["MKT"]
 
     def test_a_taken_code_is_shown_next_to_the_field(self, personas, as_user):
-        response = as_user(personas.admin).post(reverse("org:department_create"), self._post(personas, code="S1"))
+        response = as_user(personas.admin).post(
+            reverse("org:department_create"), self._post(personas, code="S1")
+        )
         assert len(field_errors(response, "code")) == 1
         assert not Department.objects.filter(name="销售三组").exists()
 
@@ -515,14 +579,22 @@ class TestDepartmentForm:
         mkt = personas.units["MKT"]
         response = as_user(personas.admin).post(
             reverse("org:department_edit", args=[mkt.pk]),
-            self._post(personas, name="营销部", code="MKT", kind="department", parent=personas.units["S1"].pk),
+            self._post(
+                personas,
+                name="营销部",
+                code="MKT",
+                kind="department",
+                parent=personas.units["S1"].pk,
+            ),
         )
         assert field_errors(response, "parent") == [en(services.MSG_PARENT_CYCLE)]
         assert Department.objects.get(pk=mkt.pk).parent is None
 
     def test_deactivating_a_unit_with_people_shows_why(self, personas, as_user):
         s1 = personas.units["S1"]
-        response = as_user(personas.admin).post(reverse("org:department_toggle", args=[s1.pk]), follow=True)
+        response = as_user(personas.admin).post(
+            reverse("org:department_toggle", args=[s1.pk]), follow=True
+        )
         assert en(services.MSG_DEPARTMENT_IN_USE) in response.content.decode()
         assert Department.objects.get(pk=s1.pk).active
 
@@ -532,13 +604,20 @@ class TestRoleForm:
         view_employee = Permission.objects.get(codename="view_employee")
         response = as_user(personas.admin).post(
             reverse("org:role_create"),
-            {"code": "auditor", "name": "审计", "data_scope": "all", "permissions": [view_employee.pk]},
+            {
+                "code": "auditor",
+                "name": "审计",
+                "data_scope": "all",
+                "permissions": [view_employee.pk],
+            },
         )
         role = Role.objects.get(code="auditor")
         assert response.status_code == 302
         assert list(role.permissions.all()) == [view_employee]
 
-    def test_the_chosen_scope_without_departments_is_shown_next_to_the_field(self, personas, as_user):
+    def test_the_chosen_scope_without_departments_is_shown_next_to_the_field(
+        self, personas, as_user
+    ):
         response = as_user(personas.admin).post(
             reverse("org:role_create"), {"code": "regional", "name": "区域", "data_scope": "chosen"}
         )
@@ -558,12 +637,16 @@ class TestRoleForm:
 
     def test_a_shipped_role_is_not_deleted(self, personas, as_user):
         role = Role.objects.get(code="promotion")
-        response = as_user(personas.admin).post(reverse("org:role_delete", args=[role.pk]), follow=True)
+        response = as_user(personas.admin).post(
+            reverse("org:role_delete", args=[role.pk]), follow=True
+        )
         assert en(services.MSG_SYSTEM_ROLE) in response.content.decode()
         assert Role.objects.filter(pk=role.pk).exists()
 
     def test_an_unused_role_is_deleted(self, personas, as_user):
-        role = services.role_create(actor=personas.admin, code="temp", name="临时", data_scope="self")
+        role = services.role_create(
+            actor=personas.admin, code="temp", name="临时", data_scope="self"
+        )
         response = as_user(personas.admin).post(reverse("org:role_delete", args=[role.pk]))
         assert response.status_code == 302
         assert not Role.objects.filter(code="temp").exists()
@@ -573,13 +656,20 @@ class TestCompanyPage:
     def test_a_month_outside_the_year_is_shown_next_to_the_field(self, personas, as_user):
         response = as_user(personas.admin).post(
             reverse("org:company"),
-            {"name": "华东智联", "fiscal_year_start_month": 13, "currency": "CNY", "default_language": "zh-hans"},
+            {
+                "name": "华东智联",
+                "fiscal_year_start_month": 13,
+                "currency": "CNY",
+                "default_language": "zh-hans",
+            },
         )
         assert response.status_code == 200
         assert field_errors(response, "fiscal_year_start_month")
 
     def test_an_unknown_position_cannot_be_edited(self, personas, as_user):
-        response = as_user(personas.admin).post(reverse("org:position_edit", args=[999_999]), {"name": "X"})
+        response = as_user(personas.admin).post(
+            reverse("org:position_edit", args=[999_999]), {"name": "X"}
+        )
         assert response.status_code == 404
         assert not Position.objects.filter(name="X").exists()
 
@@ -628,7 +718,9 @@ class TestEmployeeListParameters:
         assert unknown.context["result"].sort == "department"
 
     def test_sorting_by_name_descending(self, crowd, as_user):
-        response = as_user(crowd.admin).get(reverse("org:employee_list"), {"sort": "-hire_date", "per_page": 100})
+        response = as_user(crowd.admin).get(
+            reverse("org:employee_list"), {"sort": "-hire_date", "per_page": 100}
+        )
         rows = list(response.context["result"].rows)
         dates = [e.hire_date for e in rows]
         assert dates == sorted(dates, reverse=True)
@@ -639,7 +731,12 @@ class TestEmployeeListParameters:
 
     @pytest.mark.parametrize(
         "params",
-        [{"department": "abc"}, {"department": "999999"}, {"status": "retired"}, {"hired_after": "yesterday"}],
+        [
+            {"department": "abc"},
+            {"department": "999999"},
+            {"status": "retired"},
+            {"hired_after": "yesterday"},
+        ],
     )
     def test_an_invalid_filter_shows_no_rows_rather_than_all(self, crowd, as_user, params):
         response = as_user(crowd.admin).get(reverse("org:employee_list"), params)
@@ -662,10 +759,16 @@ class TestEmployeeListParameters:
         client = as_user(personas.admin)
         by_name = client.get(reverse("org:employee_list"), {"q": "王芳"})
         by_mobile = client.get(reverse("org:employee_list"), {"q": "13900000004"})
-        assert listed_employee_ids(by_name) == listed_employee_ids(by_mobile) == ids(personas, {"sales1"})
+        assert (
+            listed_employee_ids(by_name)
+            == listed_employee_ids(by_mobile)
+            == ids(personas, {"sales1"})
+        )
 
     def test_an_htmx_request_gets_only_the_results(self, personas, as_user):
-        response = as_user(personas.admin).get(reverse("org:employee_list"), headers={"HX-Request": "true"})
+        response = as_user(personas.admin).get(
+            reverse("org:employee_list"), headers={"HX-Request": "true"}
+        )
         html = response.content.decode()
         assert html.lstrip().startswith('<div id="list-results">')
         assert "<html" not in html

@@ -229,9 +229,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         ids = request.data.get("ids")
         if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
             raise serializers.ValidationError({"ids": ["A list of task ids is expected."]})
-        tasks = list(
-            ApprovalTask.objects.filter(pk__in=ids, approver=request.user).select_related("request")
-        )
+        tasks = selectors.tasks_of(actor=request.user, ids=ids)
         missing = set(ids) - {t.pk for t in tasks}
         done, errors = services.tasks_bulk_approve(
             actor=request.user, tasks=tasks, comment=request.data.get("comment", "")

@@ -107,6 +107,15 @@ def task_get(*, actor, pk: int) -> ApprovalTask:
     return task
 
 
+def tasks_of(*, actor, ids: list[int]) -> list[ApprovalTask]:
+    """The actor's own tasks among `ids` (others' ids are silently not found)."""
+    return list(
+        ApprovalTask.objects.filter(pk__in=ids, approver=actor)
+        .select_related("request")
+        .order_by("pk")
+    )
+
+
 def my_waiting_task(*, actor, request: ApprovalRequest) -> ApprovalTask | None:
     return waiting_tasks(actor=actor).filter(request=request).first()
 
@@ -119,6 +128,15 @@ def requests_for_document(document: Model) -> QuerySet[ApprovalRequest]:
         .select_related("submitter")
         .order_by("-submitted_at", "-pk")
     )
+
+
+def latest_requests(model: type[Model], ids: list[int]) -> dict[int, ApprovalRequest]:
+    """{document id: its latest request} for one page of documents (the caller has already
+    limited the documents to what its user may see)."""
+    rows = ApprovalRequest.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id__in=ids
+    ).order_by("submitted_at", "pk")
+    return {row.object_id: row for row in rows}
 
 
 def flow_list(*, actor) -> QuerySet[ApprovalFlow]:

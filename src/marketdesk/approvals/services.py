@@ -187,14 +187,13 @@ def _resume_index(previous: ApprovalRequest, steps) -> int:
 def request_submit(*, actor, document: Model, comment: str = "") -> ApprovalRequest:
     """Submit a document (or resubmit it after a return, rejection or withdrawal)."""
     doc_type = document_type_for(document)
+    content_type, object_id = _doc_key(document)
+    # Lock the document row so two submissions of one document cannot race, and read what is
+    # submitted from the database, not from the caller's copy (which may be stale).
+    document = type(document)._default_manager.select_for_update().get(pk=object_id)
     submitter = doc_type.submitter(document)
     if submitter.pk != actor.pk:
         raise PermissionDenied(MSG_NOT_SUBMITTER)
-    content_type, object_id = _doc_key(document)
-    # Lock the document row so two submissions of one document cannot race.
-    list(
-        type(document).objects.select_for_update().filter(pk=object_id).values_list("pk", flat=True)
-    )
     previous = latest_request(document)
     if previous is not None and previous.status == RequestStatus.IN_PROGRESS:
         raise ValidationError(MSG_ALREADY_OPEN)

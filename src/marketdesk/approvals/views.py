@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,7 @@ from .forms import (
     StepFormSet,
     UserChoiceForm,
 )
-from .models import ApprovalRequest, ApprovalTask, RequestStatus
+from .models import GeneralRequest, RequestStatus
 from .permissions import ApprovalPerm
 from .registry import document_type
 from .resolution import build_plan, describe_plan, flow_for
@@ -56,9 +57,7 @@ def inbox(request):
 @require_POST
 def bulk_approve(request):
     ids = [int(v) for v in request.POST.getlist("task") if v.isdigit()]
-    tasks = list(
-        ApprovalTask.objects.filter(pk__in=ids, approver=request.user).select_related("request")
-    )
+    tasks = selectors.tasks_of(actor=request.user, ids=ids)
     done, errors = services.tasks_bulk_approve(
         actor=request.user, tasks=tasks, comment=request.POST.get("comment", "")
     )
@@ -112,52 +111,57 @@ def request_detail(request, pk: int):
     )
 
 
+def _decide(request, task, action: str) -> str:
+    """Carry out one decision; returns the success message (services raise on a refusal)."""
+    if action == "approve":
+        form = DecisionForm(request.POST)
+        form.is_valid()
+        services.task_approve(
+            actor=request.user, task=task, comment=form.cleaned_data.get("comment", "")
+        )
+        return _("Approved.")
+    if action in ("reject", "return"):
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(services.MSG_REASON_REQUIRED)
+        service = services.task_reject if action == "reject" else services.task_return
+        service(actor=request.user, task=task, reason=form.cleaned_data["reason"])
+        return _("Rejected.") if action == "reject" else _("Returned to the submitter.")
+    form = UserChoiceForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(_("Choose a user."))
+    user, comment = form.cleaned_data["user"], form.cleaned_data["comment"]
+    if action == "transfer":
+        services.task_transfer(actor=request.user, task=task, to_user=user, comment=comment)
+        return _("Passed on.")
+    services.task_add_approver(actor=request.user, task=task, user=user, comment=comment)
+    return _("Approver added after this step.")
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
 def _task_action(request, pk: int, action: str):
     task = selectors.task_get(actor=request.user, pk=pk)
+    error = ""
     try:
-        if action == "approve":
-            form = DecisionForm(request.POST)
-            form.is_valid()
-            services.task_approve(
-                actor=request.user, task=task, comment=form.cleaned_data.get("comment", "")
-            )
-            messages.success(request, _("Approved."))
-        elif action in ("reject", "return"):
-            form = ReasonForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, _("Give a reason."))
-                return redirect("approvals:request_detail", pk=task.request_id)
-            service = services.task_reject if action == "reject" else services.task_return
-            service(actor=request.user, task=task, reason=form.cleaned_data["reason"])
-            messages.success(
-                request, _("Rejected.") if action == "reject" else _("Returned to the submitter.")
-            )
-        else:
-            form = UserChoiceForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, _("Choose a user."))
-                return redirect("approvals:request_detail", pk=task.request_id)
-            if action == "transfer":
-                services.task_transfer(
-                    actor=request.user,
-                    task=task,
-                    to_user=form.cleaned_data["user"],
-                    comment=form.cleaned_data["comment"],
-                )
-                messages.success(request, _("Passed on."))
-            else:
-                services.task_add_approver(
-                    actor=request.user,
-                    task=task,
-                    user=form.cleaned_data["user"],
-                    comment=form.cleaned_data["comment"],
-                )
-                messages.success(request, _("Approver added after this step."))
+        done = _decide(request, task, action)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc) if isinstance(exc, ValidationError) else str(exc))
-    if request.htmx and action == "approve" and request.POST.get("from") == "inbox":
-        return render(request, "approvals/inbox.html#decided", {"task": task})
-    return redirect(request.POST.get("next") or f"/approvals/requests/{task.request_id}/")
+        error = _errors(exc) if isinstance(exc, ValidationError) else str(exc)
+    from_inbox = request.htmx and action == "approve" and request.POST.get("from") == "inbox"
+    if from_inbox:  # the row is swapped in place: it says what happened, no flash message
+        return render(request, "approvals/inbox.html#decided", {"task": task, "error": error})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(_safe_next(request, f"/approvals/requests/{task.request_id}/"))
 
 
 @login_required
@@ -347,12 +351,7 @@ def general_list(request):
         default_sort="-created",
         search_fields=["number", "title", "owner__name"],
     )
-    latest = {
-        r.object_id: r
-        for r in ApprovalRequest.objects.filter(
-            doc_type="approvals.general", object_id__in=[row.pk for row in result.rows]
-        ).order_by("submitted_at", "pk")
-    }
+    latest = selectors.latest_requests(GeneralRequest, [row.pk for row in result.rows])
     for row in result.rows:
         row.approval = latest.get(row.pk)
     return render(request, "approvals/general_list.html", {"result": result})
@@ -363,6 +362,8 @@ def general_form(request, pk: int | None = None):
     document = selectors.general_request_get(actor=request.user, pk=pk) if pk else None
     if document is None and not request.user.has_perm(ApprovalPerm.ADD_GENERAL):
         raise PermissionDenied
+    if document is not None and document.owner_id != request.user.pk:
+        raise PermissionDenied
     form = GeneralRequestForm(request.POST or None, instance=document)
     if request.method == "POST" and form.is_valid():
         try:
@@ -372,14 +373,22 @@ def general_form(request, pk: int | None = None):
                 )
             else:
                 document = general.general_request_create(actor=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, exc.messages if isinstance(exc, ValidationError) else [str(exc)])
+        else:
+            # The document is saved now; a refused submission leaves it as a draft (shown on
+            # its page), so sending the form again cannot create a second one.
             if request.POST.get("submit") == "1":
-                general.general_request_submit(actor=request.user, request=document)
-                messages.success(request, _("Submitted for approval."))
+                try:
+                    general.general_request_submit(actor=request.user, request=document)
+                    messages.success(request, _("Submitted for approval."))
+                except (ValidationError, PermissionDenied) as exc:
+                    messages.error(
+                        request, _errors(exc) if isinstance(exc, ValidationError) else str(exc)
+                    )
             else:
                 messages.success(request, _("Saved as a draft."))
             return redirect("approvals:general_detail", pk=document.pk)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, exc.messages if isinstance(exc, ValidationError) else [str(exc)])
     return render(request, "approvals/general_form.html", {"form": form, "document": document})
 
 

@@ -22,7 +22,7 @@ from marketdesk.core.models import PersonalDataAction
 
 from . import selectors, services
 from .filters import DepartmentFilter, EmployeeFilter, RoleFilter
-from .models import Department, Employee, Position, Role
+from .models import Department, Employee, EmployeeStatus, Position, Role
 from .permissions import OrgPerm
 
 
@@ -46,8 +46,10 @@ class DepartmentSerializer(serializers.ModelSerializer):
     parent = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(), allow_null=True, required=False, default=None
     )
-    head = serializers.PrimaryKeyRelatedField(
-        queryset=Employee.objects.all(), allow_null=True, required=False
+    head = serializers.PrimaryKeyRelatedField(  # as on the page: only someone still employed
+        queryset=Employee.objects.filter(status=EmployeeStatus.ACTIVE),
+        allow_null=True,
+        required=False,
     )
     employee_count = serializers.IntegerField(read_only=True)
 
