@@ -54,12 +54,6 @@ def test_the_manager_signs_in_by_mobile_and_uses_the_top_bar(page, e2e_personas,
     expect(page.locator('main[data-view="core:login"]')).to_be_visible()  # signed out for real
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/marketdesk/static/ is on no staticfiles finder (marketdesk is not an app and "
-    "STATICFILES_DIRS lists only vendor/), so /static/marketdesk/app.css and app.js are 404. "
-    "Remove this marker once they are served.",
-)
 def test_every_asset_of_the_shell_loads(page, e2e_personas, sign_in):
     failures: list[str] = []
     page.on(

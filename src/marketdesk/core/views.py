@@ -137,6 +137,7 @@ def comment_add(request, content_type_id: int, object_id: int):
     if form.is_valid():
         try:
             services.comment_add(actor=request.user, record=record, body=form.cleaned_data["body"])
+            messages.success(request, _("Comment added."))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
     else:

@@ -132,5 +132,6 @@ def attachments_panel(context, record, can_edit: bool = True):
         "attachments": attachment_list_for(record),
         "can_edit": can_edit,
         "ct": ContentType.objects.get_for_model(record).pk,
+        "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }

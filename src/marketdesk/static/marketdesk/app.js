@@ -15,3 +15,15 @@ document.addEventListener("htmx:responseError", (event) => {
     holder.prepend(alert);
   }
 });
+
+// Open the tab named in the URL hash (#tab-timeline), so returning to a record keeps its tab.
+document.addEventListener("DOMContentLoaded", () => {
+  const hash = window.location.hash;
+  if (!hash.startsWith("#tab-") || !window.bootstrap) return;
+  const trigger = document.querySelector(`[data-bs-target="${hash}"]`);
+  if (trigger) window.bootstrap.Tab.getOrCreateInstance(trigger).show();
+});
+document.addEventListener("shown.bs.tab", (event) => {
+  const target = event.target.getAttribute("data-bs-target");
+  if (target && target.startsWith("#tab-")) history.replaceState(null, "", target);
+});
