@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.validation import validate_schema
 
 from marketdesk.approvals import services
 from marketdesk.approvals.models import ApprovalFlow, ApprovalRequest, GeneralRequest, RequestStatus
@@ -216,8 +218,12 @@ class TestGeneralRequests:
 
 
 def test_the_openapi_schema_has_the_approval_endpoints(personas, api_for):
+    GENERATOR_STATS.reset()
     response = api_for(personas.admin).get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
+    validate_schema(response.json())
+    assert not GENERATOR_STATS._warn_cache, list(GENERATOR_STATS._warn_cache)
+    assert not GENERATOR_STATS._error_cache, list(GENERATOR_STATS._error_cache)
     paths = response.json()["paths"]
     for path in (
         "/api/v1/approvals/tasks/",

@@ -748,3 +748,32 @@ def test_the_submitter_is_never_cc_d_on_their_own_request(personas, make_flow, s
     make_flow([step("直属上级", ApproverKind.SUPERVISOR)], cc_users=[personas.sales1])
     request = submit(personas.sales1)
     assert not ApprovalCC.objects.filter(request=request).exists()
+
+
+class TestHandover:
+    def test_waiting_approvals_pass_to_the_successor(self, personas, authority_flow, submit):
+        from marketdesk.org import services as org_services
+
+        request = submit(personas.sales1)
+        org_services.employee_handover(
+            actor=personas.admin,
+            from_employee=personas.emp("leader1"),
+            to_employee=personas.emp("leader2"),
+        )
+        task = ApprovalTask.objects.get(request=request, status=TaskStatus.WAITING)
+        assert (task.approver, task.on_behalf_of) == (personas.leader2, personas.leader1)
+
+    def test_never_a_second_vote_in_the_same_step(self, personas, make_flow, submit):
+        from marketdesk.org import services as org_services
+
+        leaders = Role.objects.get(code="group_leader")
+        make_flow([step("组长会签", ApproverKind.ROLE, role=leaders, mode=StepMode.ALL)])
+        request = submit(personas.promo)
+        services.task_approve(actor=personas.leader2, task=task_of(request, personas.leader2))
+        org_services.employee_handover(
+            actor=personas.admin,
+            from_employee=personas.emp("leader1"),
+            to_employee=personas.emp("leader2"),
+        )
+        assert waiting_approvers(request) == ["leader1"]
+        assert fresh(request).status == RequestStatus.IN_PROGRESS

@@ -124,11 +124,11 @@ def _handover(from_user, to_user, actor) -> int:
     ).select_related("request"):
         if (
             task.request.submitter_id == to_user.pk
-            or ApprovalTask.objects.filter(
+            or ApprovalTask.objects.filter(  # one person, one vote in a step
                 request=task.request,
                 step_index=task.step_index,
                 approver=to_user,
-                status=TaskStatus.WAITING,
+                status__in=[TaskStatus.WAITING, TaskStatus.APPROVED],
             ).exists()
         ):
             continue

@@ -10,6 +10,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from .models import Activity, Comment
+from .registry import timeline_providers
 
 
 @dataclass
@@ -121,5 +122,7 @@ def timeline_entries(record: Model) -> list[TimelineEntry]:
                 activity=activity,
             )
         )
+    for provider in timeline_providers():  # e.g. approval steps, from apps above the kernel
+        entries.extend(provider(record))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
