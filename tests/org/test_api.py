@@ -35,7 +35,9 @@ def api(api_for):
         client.credentials(HTTP_ACCEPT_LANGUAGE="en")
         return client
 
-    return make
+    language = translation.get_language()
+    yield make
+    translation.activate(language)  # the locale middleware leaves "en" active in this thread
 
 
 def usernames(response) -> set[str]:

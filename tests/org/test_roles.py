@@ -80,6 +80,13 @@ class TestGrant:
         sync_shipped_roles()
         assert "core.export_data" in codes(Role.objects.get(code="promotion"))
 
+    def test_granting_to_one_role_leaves_the_others_alone(self, db, restore_promotion):
+        # salesperson and promotion are built from the same set of read permissions
+        grant("promotion", "core.export_data")
+        assert "core.export_data" not in SHIPPED["salesperson"].permissions
+        sync_shipped_roles()
+        assert "core.export_data" not in codes(Role.objects.get(code="salesperson"))
+
     def test_a_permission_that_does_not_exist_yet_is_skipped(self, db, restore_promotion):
         grant("promotion", "campaigns.view_campaign")
         sync_shipped_roles()

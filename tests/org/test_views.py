@@ -41,7 +41,9 @@ def as_user(client_for):
         client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
         return client
 
-    return make
+    language = translation.get_language()
+    yield make
+    translation.activate(language)  # the locale middleware leaves "en" active in this thread
 
 
 def listed_employee_ids(response) -> set[int]:

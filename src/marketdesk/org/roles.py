@@ -21,6 +21,11 @@ class ShippedRole:
     data_scope: str
     permissions: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        # Several roles are built from the same set (ORG_READ); each needs its own copy, or
+        # grant() to one role would grant to all of them.
+        self.permissions = set(self.permissions)
+
 
 ORG_READ = {"org.view_department", "org.view_employee", "org.view_position"}
 ORG_ALL = ORG_READ | {

@@ -441,3 +441,26 @@ def role_delete(*, actor, role: Role) -> None:
     if role.employees.filter(Q(status=EmployeeStatus.ACTIVE)).exists():
         raise ValidationError({"code": MSG_ROLE_IN_USE})
     role.delete()
+
+
+MSG_PASSWORD_LEFT = _("An employee who has left cannot be given a password.")
+
+
+@transaction.atomic
+def employee_set_password(*, actor, employee: Employee, password: str) -> Employee:
+    """An administrator sets a (new) password, e.g. for imported employees or a forgotten one."""
+    from django.contrib.auth.password_validation import validate_password
+
+    _require(actor, OrgPerm.CHANGE_EMPLOYEE)
+    if not actor.is_staff and not actor.is_superuser:
+        raise PermissionDenied(MSG_NO_PERMISSION)
+    if employee.status != EmployeeStatus.ACTIVE:
+        raise ValidationError({"password": MSG_PASSWORD_LEFT})
+    user = employee.user
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return employee

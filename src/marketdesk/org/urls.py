@@ -17,6 +17,7 @@ urlpatterns = [
     path("employees/<int:pk>/edit/", views.employee_form, name="employee_edit"),
     path("employees/<int:pk>/reveal/", views.employee_reveal, name="employee_reveal"),
     path("employees/<int:pk>/leave/", views.employee_leave, name="employee_leave"),
+    path("employees/<int:pk>/password/", views.employee_password, name="employee_password"),
     path("roles/", views.role_list, name="role_list"),
     path("roles/new/", views.role_form, name="role_create"),
     path("roles/<int:pk>/", views.role_detail, name="role_detail"),

@@ -448,3 +448,32 @@ def position_save(request, pk: int | None = None):
             " ".join(f"{form.fields[k].label}: {' '.join(v)}" for k, v in form.errors.items()),
         )
     return redirect("org:company")
+
+
+@login_required
+def employee_password(request, pk: int):
+    """Set a sign-in password for an employee (administrators)."""
+    from django import forms as django_forms
+
+    employee = selectors.employee_get(actor=request.user, pk=pk)
+    if not (request.user.has_perm(OrgPerm.CHANGE_EMPLOYEE) and request.user.is_staff):
+        raise PermissionDenied
+
+    class PasswordForm(django_forms.Form):
+        password = django_forms.CharField(
+            label=_("New password"), widget=django_forms.PasswordInput, strip=False
+        )
+
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.employee_set_password(
+                actor=request.user, employee=employee, password=form.cleaned_data["password"]
+            )
+            messages.success(
+                request, _("The password was set. Tell the employee in person or by phone.")
+            )
+            return redirect("org:employee_detail", pk=employee.pk)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    return render(request, "org/employee_password.html", {"form": form, "employee": employee})
