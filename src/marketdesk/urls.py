@@ -6,9 +6,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from marketdesk.approvals import api as approvals_api
 from marketdesk.core import api_views as core_api
 from marketdesk.core import import_api
-from marketdesk.approvals import api as approvals_api
 from marketdesk.org import api as org_api
 
 router = DefaultRouter()
