@@ -87,8 +87,15 @@ def build_personas() -> Personas:
             address=f"上海市浦东新区世纪大道{100 + index}号",
             hire_date=datetime.date(2020, 1, 1),
         )
-    for unit, head in [("MKT", "manager"), ("S1", "leader1"), ("S2", "leader2"), ("GM", "management")]:
-        org_services.department_update(actor=root, department=personas.units[unit], head=personas.employees[head])
+    for unit, head in [
+        ("MKT", "manager"),
+        ("S1", "leader1"),
+        ("S2", "leader2"),
+        ("GM", "management"),
+    ]:
+        org_services.department_update(
+            actor=root, department=personas.units[unit], head=personas.employees[head]
+        )
     return personas
 
 

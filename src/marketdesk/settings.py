@@ -45,9 +45,7 @@ _load_dotenv(Path(_env("MARKETDESK_ENV_FILE", str(REPO_DIR / ".env"))))
 TESTING = _env_bool("TESTING") or "pytest" in sys.modules
 DATA_DIR = Path(_env("MARKETDESK_DATA_DIR", str(REPO_DIR / "data")))
 DEBUG = _env_bool("DEBUG", False)
-SECRET_KEY = _env("SECRET_KEY") or (
-    "insecure-dev-key-" + "x" * 40 if DEBUG or TESTING else ""
-)
+SECRET_KEY = _env("SECRET_KEY") or ("insecure-dev-key-" + "x" * 40 if DEBUG or TESTING else "")
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
@@ -127,7 +125,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file (not :memory:) so threads in the concurrency tests share it; one per process so
     # two test runs on one machine never share a database.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"marketdesk-test-{os.getpid()}.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"marketdesk-test-{os.getpid()}.sqlite3")
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -199,7 +199,9 @@ STATICFILES_DIRS = [
     ("vendor/alpinejs", NODE_MODULES / "alpinejs" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
-STATICFILES_DIRS = [PACKAGE_DIR / "static"] + [(prefix, path) for prefix, path in STATICFILES_DIRS if path.is_dir()]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"] + [
+    (prefix, path) for prefix, path in STATICFILES_DIRS if path.is_dir()
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

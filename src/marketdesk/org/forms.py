@@ -95,7 +95,9 @@ class EmployeeForm(forms.Form):
         label=_("Initial password"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("Leave empty if the employee does not sign in yet; an administrator can set it later from the employee page."),
+        help_text=_(
+            "Leave empty if the employee does not sign in yet; an administrator can set it later from the employee page."
+        ),
     )
 
     def __init__(self, *args, editing: bool = False, can_assign_roles: bool = True, **kwargs):
