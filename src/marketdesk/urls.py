@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from marketdesk.approvals import api as approvals_api
 from marketdesk.core import api_views as core_api
 from marketdesk.core import import_api
+from marketdesk.core.i18n import set_language
 from marketdesk.org import api as org_api
 
 router = DefaultRouter()
@@ -22,6 +23,9 @@ approvals_api.register(router)
 admin.site.login = login_required(admin.site.login)  # one sign-in page, with its lockout and 2FA
 
 urlpatterns = [
+    path(
+        "i18n/setlang/", set_language, name="set_language"
+    ),  # also saves the choice on the account
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/health/", core_api.health, name="api-health"),

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from marketdesk.core import services
 from marketdesk.core.models import Attachment
-from marketdesk.core.services import safe_file_name
+from marketdesk.core.services import MSG_EMPTY, MSG_TOO_LARGE, safe_file_name
 from marketdesk.org.models import Employee
 
 pytestmark = pytest.mark.django_db
@@ -125,14 +125,16 @@ class TestWhatIsAccepted:
     def test_an_empty_file_is_refused(self, personas, record):
         with pytest.raises(ValidationError) as caught:
             add(personas, record, "empty.pdf", b"")
-        assert caught.value.message_dict["file"] == ["empty.pdf is empty."]
+        assert caught.value.message_dict["file"] == [MSG_EMPTY % {"name": "empty.pdf"}]
 
     def test_a_file_over_the_limit_is_refused(self, settings, personas, record):
         settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
         big = tiny_pdf() + b"0" * (1024 * 1024)
         with pytest.raises(ValidationError) as caught:
             add(personas, record, "big.pdf", big)
-        assert caught.value.message_dict["file"] == ["big.pdf is larger than 1 MB."]
+        assert caught.value.message_dict["file"] == [
+            MSG_TOO_LARGE % {"name": "big.pdf", "limit": 1}
+        ]
         assert not Attachment.objects.exists()
 
     def test_a_file_just_at_the_limit_is_accepted(self, settings, personas, record):

@@ -447,7 +447,7 @@ class TestPasswordChange:
 
 def token_client(raw: str) -> APIClient:
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {raw}", HTTP_ACCEPT_LANGUAGE="en")
     return api
 
 

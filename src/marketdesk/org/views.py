@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from marketdesk.core.listing import filtered, list_page
@@ -307,6 +308,24 @@ def role_list(request):
     )
 
 
+PERMISSION_ACTIONS = {
+    "add": gettext_lazy("Add"),
+    "change": gettext_lazy("Change"),
+    "delete": gettext_lazy("Delete"),
+    "view": gettext_lazy("View"),
+}
+
+
+def permission_label(permission) -> str:
+    """Django stores default permission names in English ("Can view employee"); show them in
+    the user's language. Custom permissions carry translatable names already."""
+    action, _sep, model_name = permission.codename.partition("_")
+    model = permission.content_type.model_class()
+    if action in PERMISSION_ACTIONS and model is not None and model_name == model._meta.model_name:
+        return f"{PERMISSION_ACTIONS[action]} · {model._meta.verbose_name}"
+    return _(permission.name)
+
+
 def _permission_groups(role=None, form=None):
     """Permissions grouped by app and model, for the role page's checkbox grid."""
     chosen = set()
@@ -322,6 +341,7 @@ def _permission_groups(role=None, form=None):
             if model
             else permission.content_type.model
         )
+        permission.label = permission_label(permission)
         groups.setdefault(label, []).append((permission, permission.pk in chosen))
     return groups
 
