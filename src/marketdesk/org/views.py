@@ -50,10 +50,26 @@ def _apply_errors(form, exc: ValidationError) -> None:
 @login_required
 def department_list(request):
     _require(request, OrgPerm.VIEW_DEPARTMENT)
-    departments = selectors.department_list(
-        actor=request.user, include_inactive=request.GET.get("all") == "1"
+    departments = list(
+        selectors.department_list(
+            actor=request.user, include_inactive=request.GET.get("all") == "1"
+        )
     )
-    return render(request, "org/department_list.html", {"departments": departments})
+    top = sorted((d for d in departments if d.employee_count), key=lambda d: -d.employee_count)[:15]
+    chart = {
+        "tooltip": {},
+        "grid": {"left": 8, "right": 16, "top": 8, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "inverse": True, "data": [d.name for d in top]},
+        "series": [
+            {"type": "bar", "name": str(_("Employees")), "data": [d.employee_count for d in top]}
+        ],
+    }
+    return render(
+        request,
+        "org/department_list.html",
+        {"departments": departments, "chart": chart if top else None},
+    )
 
 
 @login_required

@@ -27,3 +27,15 @@ document.addEventListener("shown.bs.tab", (event) => {
   const target = event.target.getAttribute("data-bs-target");
   if (target && target.startsWith("#tab-")) history.replaceState(null, "", target);
 });
+
+// Charts: <div data-chart="ID"> takes its ECharts option from the JSON script #ID.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.echarts) return;
+  document.querySelectorAll("[data-chart]").forEach((element) => {
+    const source = document.getElementById(element.dataset.chart);
+    if (!source) return;
+    const chart = window.echarts.init(element);
+    chart.setOption(JSON.parse(source.textContent));
+    new ResizeObserver(() => chart.resize()).observe(element);
+  });
+});
