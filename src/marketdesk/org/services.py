@@ -464,3 +464,27 @@ def employee_set_password(*, actor, employee: Employee, password: str) -> Employ
     user.set_password(password)
     user.save(update_fields=["password"])
     return employee
+
+
+MSG_NOTHING_SELECTED = _("Select at least one employee.")
+
+
+@transaction.atomic
+def employees_change_role(*, actor, employees: list[Employee], role: Role, grant: bool) -> int:
+    """Grant or remove one role for several employees at once (all or nothing)."""
+    _require(actor, OrgPerm.CHANGE_EMPLOYEE)
+    _require(actor, OrgPerm.CHANGE_ROLE)  # handing out roles is a privilege of role administrators
+    if not employees:
+        raise ValidationError({"ids": MSG_NOTHING_SELECTED})
+    changed = 0
+    for employee in Employee.objects.select_for_update().filter(pk__in=[e.pk for e in employees]):
+        has_role = employee.roles.filter(pk=role.pk).exists()
+        if grant and not has_role:
+            employee._history_user = actor
+            employee.roles.add(role)
+            changed += 1
+        elif not grant and has_role:
+            employee._history_user = actor
+            employee.roles.remove(role)
+            changed += 1
+    return changed

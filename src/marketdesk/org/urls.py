@@ -12,6 +12,7 @@ urlpatterns = [
     path("departments/<int:pk>/toggle/", views.department_toggle, name="department_toggle"),
     path("employees/", views.employee_list, name="employee_list"),
     path("employees/export/", views.employee_export, name="employee_export"),
+    path("employees/bulk/", views.employee_bulk, name="employee_bulk"),
     path("employees/new/", views.employee_form, name="employee_create"),
     path("employees/<int:pk>/", views.employee_detail, name="employee_detail"),
     path("employees/<int:pk>/edit/", views.employee_form, name="employee_edit"),

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -158,6 +160,7 @@ def employee_list(request):
         "result": result,
         "can_add": request.user.has_perm(OrgPerm.ADD_EMPLOYEE),
         "export_url": reverse("org:employee_export") if can_export(request.user) else "",
+        **_bulk_context(request),
     }
     template = (
         "org/employee_list.html#results"
@@ -165,6 +168,28 @@ def employee_list(request):
         else "org/employee_list.html"
     )
     return render(request, template, context)
+
+
+def _bulk_context(request) -> dict:
+    """The bulk bar of the employee list: only for users who may hand out roles."""
+    if not (
+        request.user.has_perm(OrgPerm.CHANGE_EMPLOYEE)
+        and request.user.has_perm(OrgPerm.CHANGE_ROLE)
+    ):
+        return {"bulk_roles": None}
+    roles = list(selectors.role_list(actor=request.user))
+    options = "".join(
+        f'<option value="{role.pk}">{conditional_escape(str(role))}</option>' for role in roles
+    )
+    extra = mark_safe(  # noqa: S308 (role names are escaped above)
+        f'<select name="role" class="form-select form-select-sm w-auto" aria-label="{conditional_escape(_("Role"))}">'
+        f"{options}</select>"
+    )
+    return {
+        "bulk_roles": roles,
+        "bulk_actions": [("grant_role", _("Grant role")), ("revoke_role", _("Remove role"))],
+        "bulk_extra": extra,
+    }
 
 
 @login_required
@@ -513,3 +538,32 @@ def employee_password(request, pk: int):
         except ValidationError as exc:
             _apply_errors(form, exc)
     return render(request, "org/employee_password.html", {"form": form, "employee": employee})
+
+
+@login_required
+@require_POST
+def employee_bulk(request):
+    """Bulk actions of the employee list: grant or remove a role for the selected employees."""
+    _require(request, OrgPerm.CHANGE_EMPLOYEE)
+    ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
+    employees = list(
+        selectors.employee_list(actor=request.user).filter(pk__in=ids)
+    )  # out-of-scope ids drop out
+    action = request.POST.get("action")
+    role = selectors.role_list(actor=request.user).filter(pk=request.POST.get("role") or 0).first()
+    if action not in ("grant_role", "revoke_role") or role is None:
+        messages.error(request, _("Choose an action and a role."))
+    else:
+        try:
+            count = services.employees_change_role(
+                actor=request.user, employees=employees, role=role, grant=action == "grant_role"
+            )
+            messages.success(request, _("%(count)s employee(s) changed.") % {"count": count})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("org:employee_list")
+    return redirect(target)
