@@ -9,6 +9,7 @@ import struct
 import zlib
 
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,14 @@ from marketdesk.core.services import MSG_EMPTY, MSG_TOO_LARGE, safe_file_name
 from marketdesk.org.models import Employee
 
 pytestmark = pytest.mark.django_db
+
+
+def in_english(client):
+    """Pages in English: the header for anonymous pages, the language cookie for signed-in
+    ones (a signed-in user's saved language applies unless the browser chose one)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 def tiny_pdf() -> bytes:
@@ -211,7 +220,7 @@ class TestPages:
 
     def test_a_refused_upload_says_why(self, client_for, personas, record, ct):
         client = client_for(personas.manager)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(client)
         response = client.post(
             f"/records/{ct}/{record.pk}/files/", {"file": upload("invoice.pdf", fake_exe())}
         )
@@ -221,7 +230,7 @@ class TestPages:
 
     def test_an_empty_upload_says_the_file_is_empty(self, client_for, personas, record, ct):
         client = client_for(personas.manager)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(client)
         response = client.post(
             f"/records/{ct}/{record.pk}/files/", {"file": upload("empty.pdf", b"")}
         )

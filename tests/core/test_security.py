@@ -25,6 +25,15 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
+
+def in_english(client):
+    """Pages in English: the header for anonymous pages, the language cookie for signed-in
+    ones (a signed-in user's saved language applies unless the browser chose one)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
 LOGIN = "/login/"
 WORKBENCH = "/"
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def client(client):
     """Pages in English so the tests can read the messages."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    in_english(client)
     return client
 
 
@@ -206,7 +215,7 @@ class TestSessionTimeouts:
 
     def test_the_idle_time_out_tells_the_user_why(self, client_for, personas):
         client = client_for(personas.sales1)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(client)
         self.touch(client)
         self.set_session(client, md_seen=time.time() - 31 * 60)
         response = client.get("/notifications/?unread=1", follow=True)
@@ -373,7 +382,7 @@ class TestAdministratorSecondFactor:
     def test_the_redirect_explains_why(self, settings, client_for, personas):
         settings.REQUIRE_ADMIN_2FA = True
         client = client_for(personas.admin)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(client)
         response = client.get(WORKBENCH, follow=True)
         assert "Administrators must set up two-factor sign-in first." in response.content.decode()
 

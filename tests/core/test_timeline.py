@@ -7,6 +7,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
@@ -18,6 +19,14 @@ from marketdesk.org import services as org_services
 from marketdesk.org.models import Employee
 
 pytestmark = pytest.mark.django_db
+
+
+def in_english(client):
+    """Pages in English: the header for anonymous pages, the language cookie for signed-in
+    ones (a signed-in user's saved language applies unless the browser chose one)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 @pytest.fixture
@@ -227,7 +236,7 @@ class TestActivities:
         )
         services.activity_done(actor=personas.sales1, activity=done)
         client = client_for(personas.manager)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(client)
         page = client.get(f"/org/employees/{record.pk}/").content.decode()
         timeline = page.split('id="tab-timeline"')[1]
 
@@ -324,7 +333,7 @@ class TestWorkbench:
     ):
         schedule(personas, record, due=today() - datetime.timedelta(days=1), summary="逾期电话")
         client = client_for(personas.sales1)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        in_english(client)
         page = client.get("/").content.decode()
         assert "逾期电话" in page
         assert "Overdue" in page

@@ -14,7 +14,7 @@ def employee_columns(*, unmasked: bool) -> list[Column]:
 
     return [
         Column(_("Employee no."), lambda e: e.employee_no, 12),
-        Column(_("Name"), lambda e: str(e.user), 12),
+        Column(_("Full name"), lambda e: str(e.user), 12),
         Column(_("Username"), lambda e: e.user.username, 14),
         Column(_("Department"), lambda e: e.department.name, 14),
         Column(_("Position"), lambda e: e.position.name if e.position else "", 14),

@@ -67,7 +67,7 @@ class EmployeeForm(forms.Form):
         regex=r"^[\w.@+-]+$",
         error_messages={"invalid": _("Letters, digits and @/./+/-/_ only.")},
     )
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=_("Full name"), max_length=60)
     mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none())

@@ -147,6 +147,10 @@ class Role(BaseModel):
         # Shipped roles keep their English name as a message id, so they show in the user's language.
         return gettext(self.name) if self.is_system else self.name
 
+    @property
+    def display_description(self) -> str:
+        return gettext(self.description) if self.is_system and self.description else self.description
+
 
 class EmployeeStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
