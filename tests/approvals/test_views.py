@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.conf import settings
 
 from marketdesk.approvals import services
 from marketdesk.approvals.models import (
@@ -25,20 +25,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def as_user(client_for):
-    """A signed-in client that asks for English pages."""
+    """A signed-in client that has chosen English pages (the language cookie wins over the
+    language saved on the account)."""
 
     def make(user):
         client = client_for(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         return client
 
     return make
-
-
-@pytest.fixture
-def en():
-    with translation.override("en"):
-        yield
 
 
 def page_text(response) -> str:

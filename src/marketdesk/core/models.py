@@ -17,8 +17,9 @@ class User(AbstractUser):
 
     name = models.CharField(_("name"), max_length=60, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, null=True, unique=True)
+    # Empty: follow the browser (and the company default). Set when the user picks a language.
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="", blank=True
     )
 
     objects = UserManager()

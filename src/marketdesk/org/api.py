@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -426,7 +427,7 @@ def me(request):
             "id": user.pk,
             "username": user.username,
             "name": str(user),
-            "language": user.language,
+            "language": user.language or settings.LANGUAGE_CODE,
             "employee": employee.pk if employee else None,
             "department": employee.department.name if employee else None,
             "permissions": sorted(user.get_all_permissions()),

@@ -149,7 +149,9 @@ class Role(BaseModel):
 
     @property
     def display_description(self) -> str:
-        return gettext(self.description) if self.is_system and self.description else self.description
+        return (
+            gettext(self.description) if self.is_system and self.description else self.description
+        )
 
 
 class EmployeeStatus(models.TextChoices):
