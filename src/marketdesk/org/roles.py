@@ -117,32 +117,31 @@ def grant(role_code: str, *permissions: str) -> None:
     SHIPPED[role_code].permissions.update(permissions)
 
 
-def _permission_objects(codes: set[str]) -> list[Permission]:
-    found = []
-    for code in sorted(codes):
-        app_label, _dot, codename = code.partition(".")
-        permission = Permission.objects.filter(
-            content_type__app_label=app_label, codename=codename
-        ).first()
-        if permission is not None:
-            found.append(permission)
-    return found
+def _permissions_by_code() -> dict[str, Permission]:
+    """Every permission by app_label.codename, in one query."""
+    rows = Permission.objects.select_related("content_type")
+    return {f"{p.content_type.app_label}.{p.codename}": p for p in rows}
 
 
 @transaction.atomic
 def sync_shipped_roles() -> int:
     """Create missing shipped roles and add missing permissions; returns roles created."""
     created = 0
+    permissions = _permissions_by_code()
+    existing = {role.code: role for role in Role.objects.filter(code__in=list(SHIPPED))}
     for shipped in SHIPPED.values():
-        role, was_created = Role.objects.get_or_create(
-            code=shipped.code,
-            defaults={
-                "name": str(shipped.name),
-                "description": str(shipped.description),
-                "data_scope": shipped.data_scope,
-                "is_system": True,
-            },
-        )
-        created += int(was_created)
-        role.permissions.add(*_permission_objects(shipped.permissions))
+        role = existing.get(shipped.code)
+        if role is None:
+            role = Role.objects.create(
+                code=shipped.code,
+                name=str(shipped.name),
+                description=str(shipped.description),
+                data_scope=shipped.data_scope,
+                is_system=True,
+            )
+            created += 1
+        wanted = {permissions[code].pk for code in shipped.permissions if code in permissions}
+        have = set(role.permissions.values_list("pk", flat=True))
+        if wanted - have:
+            role.permissions.add(*(wanted - have))
     return created
