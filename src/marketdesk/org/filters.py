@@ -37,7 +37,7 @@ class EmployeeFilter(django_filters.FilterSet):
 class DepartmentFilter(django_filters.FilterSet):
     kind = django_filters.CharFilter(label=_("Kind"))
     parent = django_filters.NumberFilter(label=_("Parent unit"))
-    active = django_filters.BooleanFilter(label=_("Active"))
+    active = django_filters.BooleanFilter(label=_("In use"))
 
     class Meta:
         model = Department
