@@ -29,10 +29,27 @@ def run_makemessages() -> None:
     for domain, extra in (("django", []), ("djangojs", ["-e", "js"])):
         if domain == "djangojs":
             continue  # no translatable JavaScript files yet
-        subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "marketdesk"), "makemessages", "-l", "zh_Hans", "-l", "en",
-             "-d", domain, "--no-obsolete", "--ignore", "node_modules/*", "--ignore", ".venv/*",
-             "--ignore", "tests/*", "--ignore", "bench/*", *extra],
+        subprocess.run(  # noqa: S603 (our own command, fixed arguments)
+            [
+                str(ROOT / ".venv" / "bin" / "marketdesk"),
+                "makemessages",
+                "-l",
+                "zh_Hans",
+                "-l",
+                "en",
+                "-d",
+                domain,
+                "--no-obsolete",
+                "--ignore",
+                "node_modules/*",
+                "--ignore",
+                ".venv/*",
+                "--ignore",
+                "tests/*",
+                "--ignore",
+                "bench/*",
+                *extra,
+            ],
             cwd=ROOT / "src" / "marketdesk",
             env=env,
             check=True,
@@ -50,7 +67,9 @@ def problems(po_path: Path, *, require_translation: bool) -> list[str]:
             found.append(f"{where}: fuzzy")
         if not require_translation:
             continue
-        translations = [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())
+        translations = (
+            [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())
+        )
         if not all(t.strip() for t in translations):
             found.append(f"{where}: not translated")
             continue
