@@ -129,6 +129,21 @@ def api_for():
 
 
 @pytest.fixture(autouse=True)
+def _reset_language():
+    """A page opened in English must not leave English active for the next test."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings_language())
+
+
+def settings_language() -> str:
+    from django.conf import settings
+
+    return settings.LANGUAGE_CODE
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

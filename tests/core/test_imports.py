@@ -214,7 +214,9 @@ class TestRunImportJob:
     def test_an_exception_in_row_n_undoes_the_rows_before_it(self, personas):
         job = start(personas.admin, [["a"], ["b"], ["boom"], ["c"]])
         assert job.status == ImportStatus.FAILED
-        assert errors_of(job) == [(4, "", str(MSG_ROW_NOT_SAVED))]
+        with translation.override(job.language):
+            expected = str(MSG_ROW_NOT_SAVED)
+        assert errors_of(job) == [(4, "", expected)]
         assert not Notification.objects.filter(recipient=personas.admin).exists()
 
     def test_messages_are_rendered_in_the_jobs_language(self, personas):
