@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 from stdnum.cn import ric
 
@@ -73,6 +74,13 @@ def workbook_upload(rows, headers=HEADERS, name="employees.xlsx") -> SimpleUploa
     buffer = io.BytesIO()
     workbook.save(buffer)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type=XLSX)
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The jobs below run in English; expected messages are rendered in English too."""
+    with translation.override("en"):
+        yield
 
 
 def run(actor, rows, *, mode=ImportMode.CREATE, key_field="", headers=HEADERS) -> ImportJob:
