@@ -135,3 +135,16 @@ def attachments_panel(context, record, can_edit: bool = True):
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def amount(value) -> str:
+    """12000 -> 12,000.00 (money is shown with two places and thousands separators)."""
+    from decimal import Decimal, InvalidOperation
+
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
