@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "marketdesk.core",
     "marketdesk.org",
     "marketdesk.approvals",
+    "marketdesk.crm",
+    "marketdesk.finance",
 ]
 INSTALLED_APPS += _env_list("MARKETDESK_EXTRA_APPS")
 

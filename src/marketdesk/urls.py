@@ -10,6 +10,8 @@ from marketdesk.approvals import api as approvals_api
 from marketdesk.core import api_views as core_api
 from marketdesk.core import import_api
 from marketdesk.core.i18n import set_language
+from marketdesk.crm import api as crm_api
+from marketdesk.finance import api as finance_api
 from marketdesk.org import api as org_api
 
 router = DefaultRouter()
@@ -19,6 +21,8 @@ router.register("tokens", core_api.ApiTokenViewSet, basename="token")
 router.register("imports", import_api.ImportJobViewSet, basename="import")
 org_api.register(router)
 approvals_api.register(router)
+crm_api.register(router)
+finance_api.register(router)
 
 admin.site.login = login_required(admin.site.login)  # one sign-in page, with its lockout and 2FA
 
@@ -35,6 +39,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("org/", include("marketdesk.org.urls")),
     path("approvals/", include("marketdesk.approvals.urls")),
+    path("crm/", include("marketdesk.crm.urls")),
+    path("finance/", include("marketdesk.finance.urls")),
     path("imports/", include("marketdesk.core.import_urls")),
     path("", include("marketdesk.core.urls")),
 ]

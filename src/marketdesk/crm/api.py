@@ -1,0 +1,5 @@
+"""REST API of the crm app."""
+
+
+def register(router) -> None:
+    pass

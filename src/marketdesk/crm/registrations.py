@@ -1,0 +1,1 @@
+"""What the crm app plugs into the registries (core, org, approvals)."""

@@ -1,0 +1,5 @@
+"""REST API of the finance app."""
+
+
+def register(router) -> None:
+    pass

@@ -1,0 +1,1 @@
+"""What the finance app plugs into the registries (core, org, approvals)."""
