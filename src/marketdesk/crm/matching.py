@@ -1,0 +1,50 @@
+"""Duplicate matching of customers: names normalised so that 华东智联科技有限公司,
+"華東智聯科技（有限公司）" and "华东 智联科技" are the same name."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from zhconv import convert
+
+# Longest first, so 股份有限公司 is removed before 有限公司.
+SUFFIXES = sorted(
+    [
+        "股份有限公司",
+        "有限责任公司",
+        "集团有限公司",
+        "有限公司",
+        "股份公司",
+        "集团公司",
+        "总公司",
+        "分公司",
+        "公司",
+        "coltd",
+        "companylimited",
+        "limited",
+        "ltd",
+        "inc",
+        "corp",
+        "co",
+    ],
+    key=len,
+    reverse=True,
+)
+_DROP = re.compile(r"[\W_]+", re.UNICODE)  # spaces, punctuation (full and half width), symbols
+
+
+def name_key(name: str) -> str:
+    """The comparable form of a customer name (stored on the customer, indexed)."""
+    text = unicodedata.normalize("NFKC", name or "")  # full-width -> half-width
+    text = convert(text, "zh-hans").lower()  # traditional -> simplified
+    text = _DROP.sub("", text)
+    for _ in range(2):  # "xx集团有限公司" and "xx(中国)有限公司" lose both parts
+        for suffix in SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                break
+        for region in ("中国",):
+            if text.endswith(region) and len(text) > len(region) + 1:
+                text = text[: -len(region)]
+    return text[:100]

@@ -1,0 +1,379 @@
+"""Every read of the CRM app, limited to what the actor may see."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from enum import StrEnum
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from marketdesk.core.models import RecordAccess, RecordShare
+from marketdesk.core.scope import is_shared_for_write, scope_for, scoped
+from marketdesk.org.models import Department, Employee, EmployeeStatus
+from marketdesk.org.selectors import employee_for_user
+
+from .matching import name_key
+from .models import (
+    Contact,
+    CrmSettings,
+    Customer,
+    CustomerExportRequest,
+    CustomerPool,
+    CustomerStage,
+    FollowUp,
+    HoldingLimit,
+    OwnerChange,
+    Revisit,
+    RevisitStatus,
+    Segment,
+)
+from .permissions import CrmPerm
+
+
+class Scene(StrEnum):
+    """The list's views: mine, team member of, my subordinates', the pool, all I may see."""
+
+    MINE = "mine"
+    TEAM = "team"
+    SUBORDINATES = "subordinates"
+    POOL = "pool"
+    ALL = "all"
+
+
+def crm_settings() -> CrmSettings:
+    settings = CrmSettings.objects.order_by("pk").first()
+    return settings or CrmSettings.objects.create()
+
+
+def _shared_customer_ids(actor, access: str | None = None) -> QuerySet:
+    shares = RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), user=actor
+    )
+    if access:
+        shares = shares.filter(access=access)
+    return shares.values("object_id")
+
+
+def customer_list(actor, *, scene: str = Scene.ALL) -> QuerySet[Customer]:
+    """Customers the actor may see, narrowed to a scene of the list."""
+    base = Customer.objects.select_related("owner", "department")
+    if scene == Scene.POOL:
+        return pool_customers(actor=actor)
+    if not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
+        return base.none()
+    if scene == Scene.MINE:
+        return base.filter(owner=actor)
+    if scene == Scene.TEAM:
+        return base.filter(pk__in=_shared_customer_ids(actor))
+    visible = scoped(base, actor=actor, perm=CrmPerm.VIEW_CUSTOMER)
+    if scene == Scene.SUBORDINATES:
+        return visible.filter(owner_id__in=subordinate_user_ids(actor))
+    return visible
+
+
+def subordinate_user_ids(actor) -> list[int]:
+    """People below the actor: direct reports and everyone in the units the actor heads."""
+    employee = employee_for_user(actor)
+    if employee is None:
+        return []
+    headed = list(
+        Department.objects.filter(head=employee, active=True).values_list("path", flat=True)
+    )
+    condition = Q(supervisor=employee)
+    for path in headed:
+        condition |= Q(department__path__startswith=path)
+    return list(
+        Employee.objects.filter(condition, status=EmployeeStatus.ACTIVE)
+        .exclude(user=actor)
+        .values_list("user_id", flat=True)
+    )
+
+
+def search_condition(text: str) -> Q:
+    """Name (normalised, any part), customer number, credit code, or a mobile of the customer
+    or of one of its contacts (a digit string of 4 or more matches mobiles by prefix)."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return Q()
+    digits = text.replace(" ", "").replace("-", "").removeprefix("+86")
+    if digits.isdigit() and len(digits) >= 4:
+        return (
+            Q(mobile__startswith=digits)
+            | Q(pk__in=Contact.objects.filter(mobile__startswith=digits).values("customer_id"))
+            | Q(number=text)
+        )
+    key = name_key(text) or text.lower()
+    condition = Q(name_key__contains=key) | Q(number=text.upper())
+    if len(text) == 18:
+        condition |= Q(credit_code=text.upper())
+    return condition
+
+
+def customer_search(*, actor, text: str, scene: str = Scene.ALL) -> QuerySet[Customer]:
+    return customer_list(actor, scene=scene).filter(search_condition(text))
+
+
+def customer_get(*, actor, pk: int) -> Customer:
+    """One customer the actor may see (a pool customer if the pool is the actor's); else 404."""
+    customer = (
+        customer_list(actor).filter(pk=pk).first()
+        or pool_customers(actor=actor).filter(pk=pk).first()
+    )
+    if customer is None:
+        raise Http404
+    return customer
+
+
+def can_edit_customer(*, actor, customer: Customer) -> bool:
+    """The owner, a team member with write access, or someone whose scope covers the customer
+    and who may change customers."""
+    if customer.owner_id is None:
+        return bool(
+            actor.has_perm(CrmPerm.MANAGE_SETTINGS)
+            or (customer.pool_id and customer.pool.admins.filter(pk=actor.pk).exists())
+        )
+    if customer.owner_id == actor.pk and actor.has_perm(CrmPerm.VIEW_CUSTOMER):
+        return True
+    if is_shared_for_write(customer, actor):
+        return True
+    if not actor.has_perm(CrmPerm.CHANGE_CUSTOMER):
+        return False
+    return scoped(
+        Customer.objects.filter(pk=customer.pk), actor=actor, perm=CrmPerm.CHANGE_CUSTOMER
+    ).exists()
+
+
+def team_members(customer: Customer) -> QuerySet[RecordShare]:
+    return RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=customer.pk
+    ).select_related("user")
+
+
+# Pools ------------------------------------------------------------------------------------
+
+
+def pool_list(*, actor) -> QuerySet[CustomerPool]:
+    pools = CustomerPool.objects.filter(active=True)
+    if actor.is_superuser or actor.has_perm(CrmPerm.MANAGE_SETTINGS):
+        return CustomerPool.objects.all()
+    if not actor.has_perm(CrmPerm.CLAIM_CUSTOMER) and not actor.has_perm(CrmPerm.ASSIGN_CUSTOMER):
+        return pools.filter(admins=actor)
+    return pools.filter(Q(members=actor) | Q(members__isnull=True) | Q(admins=actor)).distinct()
+
+
+def pool_visible(*, actor, pool: CustomerPool) -> bool:
+    return pool_list(actor=actor).filter(pk=pool.pk).exists()
+
+
+def pool_get(*, actor, pk: int) -> CustomerPool:
+    pool = pool_list(actor=actor).filter(pk=pk).first()
+    if pool is None:
+        raise Http404
+    return pool
+
+
+def pool_customers(*, actor, pool: CustomerPool | None = None) -> QuerySet[Customer]:
+    pools = pool_list(actor=actor)
+    queryset = Customer.objects.select_related("pool", "department", "previous_owner").filter(
+        owner__isnull=True
+    )
+    if pool is not None:
+        return queryset.filter(pool=pool) if pools.filter(pk=pool.pk).exists() else queryset.none()
+    if actor.is_superuser or actor.has_perm(CrmPerm.MANAGE_SETTINGS):
+        return queryset
+    return queryset.filter(pool__in=pools)
+
+
+def holding_limits(*, actor) -> QuerySet[HoldingLimit]:
+    if not actor.has_perm(CrmPerm.MANAGE_SETTINGS):
+        return HoldingLimit.objects.none()
+    return HoldingLimit.objects.select_related("user", "department")
+
+
+# Contacts, follow-ups, owner changes ------------------------------------------------------
+
+
+def contact_list(*, actor, customer: Customer | None = None) -> QuerySet[Contact]:
+    if customer is not None:
+        customer_get(actor=actor, pk=customer.pk)
+        return Contact.objects.filter(customer=customer)
+    visible = customer_list(actor).values("pk")
+    return Contact.objects.select_related("customer").filter(customer_id__in=visible)
+
+
+def contact_get(*, actor, pk: int) -> Contact:
+    contact = Contact.objects.select_related("customer").filter(pk=pk).first()
+    if contact is None:
+        raise Http404
+    customer_get(actor=actor, pk=contact.customer_id)
+    return contact
+
+
+def follow_up_list(*, actor, customer: Customer | None = None) -> QuerySet[FollowUp]:
+    queryset = FollowUp.objects.select_related("user", "customer").prefetch_related("contacts")
+    if customer is not None:
+        return queryset.filter(customer=customer)
+    if not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
+        return queryset.none()
+    scope = scope_for(actor, CrmPerm.VIEW_CUSTOMER)
+    if scope.all:
+        return queryset
+    return queryset.filter(
+        Q(user=actor)
+        | Q(department_id__in=sorted(scope.department_ids))
+        | Q(customer_id__in=_shared_customer_ids(actor))
+    )
+
+
+def owner_changes(customer: Customer) -> QuerySet[OwnerChange]:
+    return customer.owner_changes.select_related("from_user", "to_user", "by", "pool")
+
+
+def follow_ups_due(*, actor, today: datetime.date | None = None) -> dict[str, QuerySet]:
+    """What the workbench shows: follow-ups due today, overdue, and customers contacted today."""
+    today = today or timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    end = start + datetime.timedelta(days=1)
+    mine = Customer.objects.filter(owner=actor)
+    return {
+        "due_today": mine.filter(next_contact_at__gte=start, next_contact_at__lt=end),
+        "overdue": mine.filter(next_contact_at__lt=start),
+        "contacted_today": FollowUp.objects.filter(user=actor, at__gte=start, at__lt=end),
+    }
+
+
+# Revisits ---------------------------------------------------------------------------------
+
+
+def revisit_list(*, actor) -> QuerySet[Revisit]:
+    queryset = Revisit.objects.select_related("customer", "assignee")
+    if not actor.has_perm(CrmPerm.VIEW_REVISIT):
+        return queryset.none()
+    return scoped(
+        queryset, actor=actor, perm=CrmPerm.VIEW_REVISIT, owner_field="assignee", shared=False
+    )
+
+
+def revisit_get(*, actor, pk: int) -> Revisit:
+    revisit = revisit_list(actor=actor).filter(pk=pk).first()
+    if revisit is None:
+        raise Http404
+    return revisit
+
+
+def revisits_due(*, actor, today: datetime.date | None = None) -> QuerySet[Revisit]:
+    today = today or timezone.localdate()
+    return Revisit.objects.filter(assignee=actor, status=RevisitStatus.PLANNED, due_date__lte=today)
+
+
+# Segments and export requests -------------------------------------------------------------
+
+
+def segment_list(*, actor) -> QuerySet[Segment]:
+    return Segment.objects.filter(Q(user=actor) | Q(shared=True)).order_by("name")
+
+
+def segment_get(*, actor, pk: int) -> Segment:
+    segment = segment_list(actor=actor).filter(pk=pk).first()
+    if segment is None:
+        raise Http404
+    return segment
+
+
+def export_request_list(*, actor) -> QuerySet[CustomerExportRequest]:
+    return scoped(
+        CustomerExportRequest.objects.select_related("requester"),
+        actor=actor,
+        perm=CrmPerm.REQUEST_EXPORT,
+        owner_field="requester",
+        shared=False,
+    )
+
+
+def export_request_get(*, actor, pk: int) -> CustomerExportRequest:
+    request = export_request_list(actor=actor).filter(pk=pk).first()
+    if request is None:
+        raise Http404
+    return request
+
+
+def approved_export(*, actor, row_count: int) -> CustomerExportRequest | None:
+    """An approved, unused export request of the actor covering `row_count` rows."""
+    return (
+        CustomerExportRequest.objects.filter(
+            requester=actor, status="approved", row_count__gte=row_count
+        )
+        .order_by("approved_at")
+        .first()
+    )
+
+
+# Analysis (R5.1.2) ------------------------------------------------------------------------
+
+
+def customer_analysis(*, actor, start: datetime.date, end: datetime.date) -> dict:
+    """Counts by stage, level, industry, region, source and products of interest; new and
+    dormant customers per month; follow-ups per salesperson in the period."""
+    customers = customer_list(actor)
+    start_at = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
+    end_at = timezone.make_aware(datetime.datetime.combine(end, datetime.time.max))
+
+    def by(field: str) -> list[tuple[str, int]]:
+        return [
+            (row[field], row["n"])
+            for row in customers.values(field).annotate(n=Count("pk")).order_by("-n")[:20]
+        ]
+
+    interests: Counter[str] = Counter()
+    for text in (
+        customers.exclude(products_of_interest="")
+        .values_list("products_of_interest", flat=True)
+        .iterator(chunk_size=5000)
+    ):
+        for item in text.replace("，", ",").replace("、", ",").split(","):
+            if item.strip():
+                interests[item.strip()] += 1
+    new_by_month = list(
+        customers.filter(created_at__gte=start_at, created_at__lte=end_at)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by("month")
+    )
+    dormant_by_month = list(
+        customers.filter(
+            stage=CustomerStage.DORMANT, updated_at__gte=start_at, updated_at__lte=end_at
+        )
+        .annotate(month=TruncMonth("updated_at"))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by("month")
+    )
+    activity = list(
+        follow_up_list(actor=actor)
+        .filter(at__gte=start_at, at__lte=end_at)
+        .values("user__name", "kind")
+        .annotate(n=Count("pk"))
+        .order_by("user__name")
+    )
+    return {
+        "total": customers.count(),
+        "stage": by("stage"),
+        "level": by("level"),
+        "industry": by("industry"),
+        "province": by("province"),
+        "source": by("source"),
+        "interests": interests.most_common(15),
+        "new_by_month": new_by_month,
+        "dormant_by_month": dormant_by_month,
+        "activity": activity,
+    }
+
+
+def share_access_choices() -> list[tuple[str, str]]:
+    return list(RecordAccess.choices)
