@@ -276,13 +276,16 @@ def build_crm() -> str:
         next_at = now.replace(hour=15, minute=0, second=0, microsecond=0) + datetime.timedelta(
             days=[0, -2, 3, 7, 0, -5, 14][index % 7]
         )
+        last_at = min(
+            now - datetime.timedelta(hours=2 + index % 20), next_at - datetime.timedelta(days=2)
+        )
         services.follow_up_create(
             actor=owner,
             customer=customer,
             kind=FollowUpKind.PHONE,
             content=NOTES[index % len(NOTES)],
-            at=now - datetime.timedelta(hours=2 + index % 20),
-            next_at=max(next_at, now - datetime.timedelta(days=6)),
+            at=max(last_at, created + datetime.timedelta(hours=1)),
+            next_at=max(next_at, max(last_at, created) + datetime.timedelta(days=1)),
             contacts=contacts[:1],
         ) if index % 3 else None
     # Revisits for customers with a deal: plan them, then record a few (one low score).

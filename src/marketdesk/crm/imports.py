@@ -172,8 +172,9 @@ def clean_customer_row(context: ImportContext, values: dict[str, Any], existing:
         errors["contact_name"] = ValidationError(_("Give the contact's name."))
     # Within the file: the same normalised name, credit code or mobile twice.
     index = context._index.setdefault("_crm_keys", {})
+    individual = values.get("kind") == CustomerKind.INDIVIDUAL
     for what, key in (
-        ("name", name_key(values.get("name", ""))),
+        ("name", "" if individual else name_key(values.get("name", ""))),
         ("credit_code", values.get("credit_code")),
         ("mobile", values.get("mobile")),
     ):
@@ -192,6 +193,7 @@ def clean_customer_row(context: ImportContext, values: dict[str, Any], existing:
             name=values.get("name", ""),
             credit_code=values.get("credit_code", ""),
             mobiles=[m for m in (values.get("mobile"), values.get("contact_mobile")) if m],
+            kind=values.get("kind") or CustomerKind.COMPANY,
         )
         if matches and selectors.crm_settings().duplicate_mode == DuplicateMode.BLOCK:
             for match in matches:
@@ -232,11 +234,16 @@ def write_customer(actor, values: dict[str, Any], existing: Customer | None) -> 
 
 def customer_import_notes() -> list[Any]:
     return [
-        _("Kinds: %(list)s") % {"list": "; ".join(str(label) for _v, label in CustomerKind.choices)},
-        _("Levels: %(list)s") % {"list": "; ".join(str(label) for _v, label in CustomerLevel.choices)},
-        _("Stages: %(list)s") % {"list": "; ".join(str(label) for _v, label in CustomerStage.choices)},
-        _("Sources: %(list)s") % {"list": "; ".join(str(label) for _v, label in CustomerSource.choices)},
-        _("Industries: %(list)s") % {"list": "; ".join(str(label) for _v, label in Industry.choices)},
+        _("Kinds: %(list)s")
+        % {"list": "; ".join(str(label) for _v, label in CustomerKind.choices)},
+        _("Levels: %(list)s")
+        % {"list": "; ".join(str(label) for _v, label in CustomerLevel.choices)},
+        _("Stages: %(list)s")
+        % {"list": "; ".join(str(label) for _v, label in CustomerStage.choices)},
+        _("Sources: %(list)s")
+        % {"list": "; ".join(str(label) for _v, label in CustomerSource.choices)},
+        _("Industries: %(list)s")
+        % {"list": "; ".join(str(label) for _v, label in Industry.choices)},
         _(
             "A row whose name (ignoring 有限公司, spaces, full-width characters and traditional "
             "characters), credit code or mobile matches an existing customer is refused when "

@@ -17,6 +17,7 @@ SUFFIXES = sorted(
         "有限公司",
         "股份公司",
         "集团公司",
+        "集团",  # so that "xx集团" and "xx集团有限公司" (which loses both parts) match
         "总公司",
         "分公司",
         "公司",

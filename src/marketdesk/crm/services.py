@@ -126,15 +126,20 @@ def find_duplicates(
     credit_code: str = "",
     mobiles: list[str] | None = None,
     exclude_pk: int | None = None,
+    kind: str = CustomerKind.COMPANY,
 ) -> list[DuplicateMatch]:
+    """Companies match by normalised name, credit code or mobile; individuals (two people may
+    well share a name) by mobile only."""
     visible_ids: set[int] | None = None
     found: list[tuple[str, Customer]] = []
     base = Customer.objects.select_related("owner", "department")
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
-    key = name_key(name)
+    key = name_key(name) if kind != CustomerKind.INDIVIDUAL else ""
     if key:
-        found += [("name", c) for c in base.filter(name_key=key)[:5]]
+        found += [
+            ("name", c) for c in base.filter(name_key=key).exclude(kind=CustomerKind.INDIVIDUAL)[:5]
+        ]
     if credit_code:
         found += [("credit_code", c) for c in base.filter(credit_code=credit_code)[:5]]
     mobiles = [m for m in (mobiles or []) if m]
@@ -385,6 +390,7 @@ def customer_create(
             name=customer.name,
             credit_code=customer.credit_code,
             mobiles=[customer.mobile],
+            kind=customer.kind,
         ),
         confirmed=confirm_duplicates,
     )
@@ -441,6 +447,7 @@ def customer_update(
                 credit_code=customer.credit_code if customer.credit_code != before[1] else "",
                 mobiles=[customer.mobile] if customer.mobile != before[2] else [],
                 exclude_pk=customer.pk,
+                kind=customer.kind,
             ),
             confirmed=confirm_duplicates,
         )
@@ -1269,6 +1276,18 @@ def export_request_create(
     request.full_clean()
     request.save()
     return request
+
+
+def export_request_submit(*, actor, request: CustomerExportRequest):
+    """Send the request through the approval engine (flows of type crm.customer_export)."""
+    from marketdesk.approvals import services as approval_services
+
+    with transaction.atomic():
+        approval = approval_services.request_submit(actor=actor, document=request)
+        CustomerExportRequest.objects.filter(
+            pk=request.pk, status=ExportRequestStatus.DRAFT
+        ).update(status=ExportRequestStatus.PENDING)
+    return approval
 
 
 def export_request_set_status(document: CustomerExportRequest, status: str) -> None:

@@ -22,6 +22,14 @@ BADGE_COLOURS = {
     "running": "info",
     "draft": "secondary",
     "overdue": "danger",
+    # customers (crm)
+    "potential": "secondary",
+    "intention": "info",
+    "deal": "success",
+    "lost": "danger",
+    "dormant": "dark",
+    "planned": "primary",
+    "used": "secondary",
 }
 
 

@@ -39,3 +39,25 @@ document.addEventListener("DOMContentLoaded", () => {
     new ResizeObserver(() => chart.resize()).observe(element);
   });
 });
+
+// Visit check-in (follow-ups): fill the hidden latitude/longitude from the phone's position.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-md-checkin]");
+  if (!button || !navigator.geolocation) return;
+  const form = button.closest("form");
+  const status = form.querySelector("[data-md-checkin-status]");
+  button.disabled = true;
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      form.querySelector("[name=latitude]").value = position.coords.latitude.toFixed(6);
+      form.querySelector("[name=longitude]").value = position.coords.longitude.toFixed(6);
+      status.textContent = `${position.coords.latitude.toFixed(5)}, ${position.coords.longitude.toFixed(5)}`;
+      button.disabled = false;
+    },
+    (error) => {
+      status.textContent = error.message;
+      button.disabled = false;
+    },
+    { enableHighAccuracy: true, timeout: 10000 },
+  );
+});
