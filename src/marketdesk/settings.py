@@ -281,6 +281,9 @@ SPECTACULAR_SETTINGS = {
         "ApprovalTaskStatusEnum": "marketdesk.approvals.models.TaskStatus",
         "DepartmentKindEnum": "marketdesk.org.models.DepartmentKind",
         "GeneralRequestKindEnum": "marketdesk.approvals.models.RequestKind",
+        "CustomerKindEnum": "marketdesk.crm.models.CustomerKind",
+        "FollowUpKindEnum": "marketdesk.crm.models.FollowUpKind",
+        "RevisitStatusEnum": "marketdesk.crm.models.RevisitStatus",
     },
 }
 
