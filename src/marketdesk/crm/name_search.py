@@ -26,10 +26,7 @@ from __future__ import annotations
 from django.db.models import F, Func, Q, TextField
 
 FTS_TABLE = "crm_customer_name_fts"
-SEQ_TABLE = "crm_ngram_seq"
 TRIGGERS = ("crm_customer_name_ai", "crm_customer_name_ad", "crm_customer_name_au")
-PG_FUNCTION = "crm_bigrams"
-PG_INDEX = "crm_cust_name_bigrams"
 
 
 def bigrams(key: str) -> list[str]:
@@ -37,51 +34,65 @@ def bigrams(key: str) -> list[str]:
     return list(dict.fromkeys(key[i : i + 2] for i in range(len(key) - 1)))
 
 
-def _grams_sql(column: str) -> str:
-    return (
-        f"(SELECT group_concat(substr({column}, n, 2), ' ') FROM {SEQ_TABLE} "
-        f"WHERE n < length({column}))"
-    )
-
-
-def _sqlite_triggers() -> list[str]:
-    insert = (
-        f"INSERT INTO {FTS_TABLE} (rowid, grams) VALUES (new.id, {_grams_sql('new.name_key')});"
-    )
-    delete = f"DELETE FROM {FTS_TABLE} WHERE rowid = old.id;"
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {TRIGGERS[0]} AFTER INSERT ON crm_customer BEGIN {insert} END",
-        f"CREATE TRIGGER IF NOT EXISTS {TRIGGERS[1]} AFTER DELETE ON crm_customer BEGIN {delete} END",
-        f"CREATE TRIGGER IF NOT EXISTS {TRIGGERS[2]} AFTER UPDATE OF id, name_key ON crm_customer "
-        f"WHEN old.name_key IS NOT new.name_key OR old.id != new.id BEGIN {delete} {insert} END",
-    ]
-
-
+# Literal SQL (no interpolation): the bigrams of a name, as the triggers and the refill use them.
+_NEW_GRAMS = (
+    "(SELECT group_concat(substr(new.name_key, n, 2), ' ') FROM crm_ngram_seq "
+    "WHERE n < length(new.name_key))"
+)
+_INSERT_NEW = (
+    "INSERT INTO crm_customer_name_fts (rowid, grams) VALUES (new.id, "  # noqa: S608 (constant)
+    + _NEW_GRAMS
+    + ");"
+)
+_DELETE_OLD = "DELETE FROM crm_customer_name_fts WHERE rowid = old.id;"
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS crm_customer_name_ai AFTER INSERT ON crm_customer "
+    "BEGIN " + _INSERT_NEW + " END",
+    "CREATE TRIGGER IF NOT EXISTS crm_customer_name_ad AFTER DELETE ON crm_customer "
+    "BEGIN " + _DELETE_OLD + " END",
+    "CREATE TRIGGER IF NOT EXISTS crm_customer_name_au AFTER UPDATE OF id, name_key ON crm_customer "
+    "WHEN old.name_key IS NOT new.name_key OR old.id != new.id "
+    "BEGIN " + _DELETE_OLD + " " + _INSERT_NEW + " END",
+]
 SQLITE_REFILL = [
-    f"DELETE FROM {FTS_TABLE}",
-    f"INSERT INTO {FTS_TABLE} (rowid, grams) SELECT id, {_grams_sql('name_key')} FROM crm_customer",
+    "DELETE FROM crm_customer_name_fts",
+    "INSERT INTO crm_customer_name_fts (rowid, grams) SELECT c.id, "
+    "(SELECT group_concat(substr(c.name_key, n, 2), ' ') FROM crm_ngram_seq "
+    "WHERE n < length(c.name_key)) FROM crm_customer AS c",
 ]
 SQLITE_INSTALL = [
-    f"CREATE TABLE IF NOT EXISTS {SEQ_TABLE} (n INTEGER PRIMARY KEY)",
-    f"INSERT OR IGNORE INTO {SEQ_TABLE} (n) VALUES " + ", ".join(f"({n})" for n in range(1, 101)),
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(grams, "
+    "CREATE TABLE IF NOT EXISTS crm_ngram_seq (n INTEGER PRIMARY KEY)",
+    "INSERT OR IGNORE INTO crm_ngram_seq (n) SELECT a.d * 10 + b.d + 1 FROM "
+    "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 "
+    "UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 "
+    "UNION ALL SELECT 9) AS a, "
+    "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 "
+    "UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 "
+    "UNION ALL SELECT 9) AS b",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS crm_customer_name_fts USING fts5(grams, "
     "tokenize = 'unicode61 remove_diacritics 0')",
-    *_sqlite_triggers(),
+    *SQLITE_TRIGGERS,
     *SQLITE_REFILL,
 ]
 SQLITE_UNINSTALL = [
-    *(f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS),
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
-    f"DROP TABLE IF EXISTS {SEQ_TABLE}",
+    "DROP TRIGGER IF EXISTS crm_customer_name_ai",
+    "DROP TRIGGER IF EXISTS crm_customer_name_ad",
+    "DROP TRIGGER IF EXISTS crm_customer_name_au",
+    "DROP TABLE IF EXISTS crm_customer_name_fts",
+    "DROP TABLE IF EXISTS crm_ngram_seq",
 ]
 PG_INSTALL = [
-    f"CREATE OR REPLACE FUNCTION {PG_FUNCTION}(text) RETURNS text[] "
+    "CREATE OR REPLACE FUNCTION crm_bigrams(text) RETURNS text[] "
     "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS "
     "$$ SELECT coalesce(array_agg(DISTINCT substr($1, i, 2)), '{}'::text[]) "
     "FROM generate_series(1, length($1) - 1) AS i $$",
-    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON crm_customer USING gin ({PG_FUNCTION}(name_key))",
+    "CREATE INDEX IF NOT EXISTS crm_cust_name_bigrams ON crm_customer "
+    "USING gin (crm_bigrams(name_key))",
 ]
-PG_UNINSTALL = [f"DROP INDEX IF EXISTS {PG_INDEX}", f"DROP FUNCTION IF EXISTS {PG_FUNCTION}(text)"]
+PG_UNINSTALL = [
+    "DROP INDEX IF EXISTS crm_cust_name_bigrams",
+    "DROP FUNCTION IF EXISTS crm_bigrams(text)",
+]
 
 
 def install(schema_editor) -> None:
@@ -99,11 +110,10 @@ def uninstall(schema_editor) -> None:
 
 def _sqlite_state(cursor) -> tuple[bool, set[str]]:
     cursor.execute(
-        "SELECT type, name FROM sqlite_master WHERE name IN (%s)"
-        % ", ".join(["%s"] * (len(TRIGGERS) + 2)),
-        [FTS_TABLE, "crm_customer", *TRIGGERS],
+        "SELECT name FROM sqlite_master WHERE name IN ('crm_customer', 'crm_customer_name_fts', "
+        "'crm_customer_name_ai', 'crm_customer_name_ad', 'crm_customer_name_au')"
     )
-    names = {name for _type, name in cursor.fetchall()}
+    names = {name for (name,) in cursor.fetchall()}
     return FTS_TABLE in names and "crm_customer" in names, names & set(TRIGGERS)
 
 
@@ -120,7 +130,7 @@ def ensure_installed(*, using: str = "default", **kwargs) -> bool:
         if not installed or len(triggers) == len(TRIGGERS):
             return False  # before migration 0002 (or after its reversal), or complete
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        for sql in [*_sqlite_triggers(), *SQLITE_REFILL]:
+        for sql in [*SQLITE_TRIGGERS, *SQLITE_REFILL]:
             cursor.execute(sql)
     return True
 
@@ -137,7 +147,7 @@ def connect_signals() -> None:
 
 
 class _Bigrams(Func):
-    function = PG_FUNCTION
+    function = "crm_bigrams"
 
 
 def name_condition(key: str, *, using: str = "default") -> Q:
@@ -159,7 +169,9 @@ def name_condition(key: str, *, using: str = "default") -> Q:
     if vendor == "sqlite":
         from django.db.models.expressions import RawSQL
 
-        match = " ".join('"%s"' % gram.replace('"', '""') for gram in grams)
-        ids = RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
+        match = " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+        ids = RawSQL(  # noqa: S611 (constant SQL, the search words are a parameter)
+            "SELECT rowid FROM crm_customer_name_fts WHERE crm_customer_name_fts MATCH %s", [match]
+        )
         return Q(pk__in=ids) & condition
     return condition

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -547,6 +548,8 @@ def customer_assign(
     employee = _active_user(to_user)
     _lock_user(to_user)
     _check_owned_limit(to_user)
+    if customer.locked:  # a transfer keeps the lock, so it counts against the new owner
+        _check_locked_limit(to_user)
     previous = customer.owner
     was_locked = customer.locked
     _set_owner(customer, to_user, employee, now=timezone.now())
@@ -1085,7 +1088,7 @@ def pool_run(*, now: datetime.datetime | None = None, batch: int = 5000) -> Pool
                             )
                             % {"count": counts[owner.pk], "days": pool.remind_days_before},
                             body=gettext("Follow them up to keep them."),
-                            url="/crm/customers/?scene=mine&returning=1",
+                            url=reverse("crm:customer_list") + "?scene=mine&sort=last_contact",
                             kind="warning",
                         )
                 result.reminded += sum(counts.values())

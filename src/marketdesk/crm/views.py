@@ -151,6 +151,9 @@ def customer_list(request):
             "result": result,
             "scene": _scene(request),
             "scenes": SCENES,
+            "more_filters": any(
+                request.GET.get(name) for name in list(CustomerFilter.base_filters)[2:]
+            ),
             "now": timezone.now(),
             "segments": segments,
             "segment_form": SegmentForm(),
@@ -369,6 +372,8 @@ def customer_detail(request, pk: int):
             and (customer.owner_id == user.pk or user.has_perm(CrmPerm.ASSIGN_CUSTOMER)),
             "can_lock": not customer.in_pool and can_edit and user.has_perm(CrmPerm.LOCK_CUSTOMER),
             "can_unmask": can_view_personal_data(user),
+            # The owner works the customer by phone: their own customers' numbers are shown.
+            "unmasked": customer.owner_id == user.pk,
             "can_schedule_revisit": not customer.in_pool and user.has_perm(CrmPerm.CHANGE_REVISIT),
             "follow_form": FollowUpForm(customer=customer),
             "assign_form": AssignForm(),
