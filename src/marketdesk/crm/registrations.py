@@ -22,7 +22,8 @@ from marketdesk.core.registry import (
     register_todo_provider,
 )
 from marketdesk.org.handover import HandoverTarget, register_handover
-from marketdesk.org.roles import grant
+from marketdesk.org.models import DataScope
+from marketdesk.org.roles import grant, grant_scope
 
 from . import demo, imports, selectors, services  # noqa: F401  (demo and imports register)
 from .models import (
@@ -324,5 +325,9 @@ grant(
     CrmPerm.CHANGE_REVISIT,
     "crm.view_contact",
 )
+# Customer service revisits and answers every customer (R5.2); the promotion group analyses
+# all of them (R5.1.2): both see customers company-wide, whatever their role's own scope.
+grant_scope("customer_service", "crm", DataScope.ALL)
+grant_scope("promotion", "crm", DataScope.ALL)
 grant("management", CrmPerm.VIEW_CUSTOMER, CrmPerm.VIEW_ANALYSIS, CrmPerm.VIEW_REVISIT)
 grant("administrator", CrmPerm.MANAGE_SETTINGS, CrmPerm.VIEW_CUSTOMER)

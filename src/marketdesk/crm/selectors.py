@@ -7,10 +7,12 @@ from collections import Counter
 from enum import StrEnum
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from marketdesk.core.models import RecordAccess, RecordShare
 from marketdesk.core.scope import is_shared_for_write, scope_for, scoped
@@ -222,6 +224,21 @@ def contact_get(*, actor, pk: int) -> Contact:
     return contact
 
 
+def follow_up_files(follow_ups) -> dict[int, list]:
+    """Photos and files of these follow-ups, in one query: {follow-up id: [attachment, ...]}."""
+    from marketdesk.core.models import Attachment
+
+    ids = [f.pk for f in follow_ups]
+    files: dict[int, list] = {}
+    if not ids:
+        return files
+    for attachment in Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(FollowUp), object_id__in=ids
+    ).order_by("uploaded_at"):
+        files.setdefault(attachment.object_id, []).append(attachment)
+    return files
+
+
 def follow_up_list(*, actor, customer: Customer | None = None) -> QuerySet[FollowUp]:
     queryset = FollowUp.objects.select_related("user", "customer").prefetch_related("contacts")
     if customer is not None:
@@ -310,11 +327,12 @@ def export_request_get(*, actor, pk: int) -> CustomerExportRequest:
     return request
 
 
-def approved_export(*, actor, row_count: int) -> CustomerExportRequest | None:
-    """An approved, unused export request of the actor covering `row_count` rows."""
+def approved_export(*, actor, row_count: int, query: str) -> CustomerExportRequest | None:
+    """An approved, unused export request of the actor for exactly these filters, covering
+    `row_count` rows (the list may have grown a little since the request)."""
     return (
         CustomerExportRequest.objects.filter(
-            requester=actor, status="approved", row_count__gte=row_count
+            requester=actor, status="approved", row_count__gte=row_count, query=query[:500]
         )
         .order_by("approved_at")
         .first()
@@ -394,6 +412,30 @@ def _digit_prefix(field_name: str, digits: str) -> Q:
     """`field` starts with the digit string `digits`, as a range an index can serve."""
     following = digits[:-1] + chr(ord(digits[-1]) + 1)  # "1399" -> "139:" (":" follows "9")
     return Q(**{f"{field_name}__gte": digits, f"{field_name}__lt": following})
+
+
+LIST_COUNT_CAP = 10_000  # rows a list counts at most: 200 pages of 50
+
+
+def capped_count(queryset: QuerySet, cap: int = LIST_COUNT_CAP) -> int:
+    """How many rows `queryset` has, counting no further than cap + 1 (a result above `cap`
+    shows as "more than 10,000"): `SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1)`, so a
+    list of a million customers costs what 10,001 rows cost, on both databases."""
+    return queryset.order_by()[: cap + 1].count()
+
+
+class CappedPaginator(Paginator):
+    """A Paginator whose count stops at `cap` (LIST_COUNT_CAP): pages past it are not offered
+    (`capped` is True; the page says "more than cap, narrow the filters"). For list_page."""
+
+    cap = LIST_COUNT_CAP
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        found = capped_count(self.object_list, self.cap)
+        self.capped = found > self.cap
+        return min(found, self.cap)
 
 
 name_search.connect_signals()

@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -340,7 +340,7 @@ def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
             cleaned["mobile"] = normalise_mobile(cleaned["mobile"])
         except ValidationError as exc:
             errors["mobile"] = exc.error_list
-    kind = cleaned.get("kind")
+    kind = cleaned.get("kind") or CustomerKind.COMPANY  # the model's default
     if kind == CustomerKind.INDIVIDUAL and cleaned.get("credit_code"):
         errors.setdefault("credit_code", []).append(ValidationError(MSG_CREDIT_FOR_COMPANY))
     if kind == CustomerKind.COMPANY and cleaned.get("birthday"):
@@ -477,7 +477,10 @@ def customer_claim(*, actor, customer: Customer, now: datetime.datetime | None =
     now = now or timezone.now()
     employee = _active_user(actor)
     _lock_user(actor)
-    customer = Customer.objects.select_for_update().select_related("pool").get(pk=customer.pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the pool join.
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("pool").get(pk=customer.pk)
+    )
     if customer.owner_id is not None:
         raise ValidationError(MSG_NOT_IN_POOL, code="not_in_pool")
     pool = customer.pool
@@ -502,7 +505,7 @@ def customer_claim(*, actor, customer: Customer, now: datetime.datetime | None =
     if pool is not None and pool.daily_claim_cap is not None:
         start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
         claimed = OwnerChange.objects.filter(
-            to_user=actor, kind=OwnerChangeKind.CLAIM, at__gte=start, at__lte=now
+            to_user=actor, kind=OwnerChangeKind.CLAIM, pool=pool, at__gte=start, at__lte=now
         ).count()
         if claimed >= pool.daily_claim_cap:
             raise ValidationError(
@@ -513,7 +516,9 @@ def customer_claim(*, actor, customer: Customer, now: datetime.datetime | None =
     customer.updated_by = actor
     customer._history_user = actor
     customer.save()
-    change = _log_change(customer, OwnerChangeKind.CLAIM, from_user=None, to_user=actor, by=actor)
+    change = _log_change(
+        customer, OwnerChangeKind.CLAIM, from_user=None, to_user=actor, by=actor, pool=pool
+    )
     change.at = now
     change.save(update_fields=["at"])
     return customer
@@ -620,7 +625,13 @@ def _to_pool(customer: Customer, *, pool: CustomerPool, now: datetime.datetime) 
     customer.pooled_at = now
     customer.locked = False
     customer.return_reminded_at = None
-    Revisit.objects.filter(customer=customer, status=RevisitStatus.PLANNED).delete()
+    Revisit.objects.filter(customer=customer, status=RevisitStatus.PLANNED).update(
+        status=RevisitStatus.CANCELLED
+    )
+    # A pool customer has no team: whoever claims it next starts afresh.
+    RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=customer.pk
+    ).delete()
 
 
 @transaction.atomic
@@ -670,6 +681,9 @@ def customer_tag(*, actor, customer: Customer, tags: list[Tag]) -> Customer:
     return customer
 
 
+TAG_COLOURS = ("secondary", "primary", "success", "danger", "warning", "info", "dark")
+
+
 @transaction.atomic
 def tag_create(*, actor, name: str, color: str = "secondary") -> Tag:
     _check(actor, CrmPerm.CHANGE_CUSTOMER)
@@ -677,7 +691,7 @@ def tag_create(*, actor, name: str, color: str = "secondary") -> Tag:
     tag = Tag.objects.filter(name=name).first()
     if tag:
         return tag
-    tag = Tag(name=name, color=color or "secondary")
+    tag = Tag(name=name, color=color if color in TAG_COLOURS else "secondary")
     tag.full_clean()
     tag.save()
     return tag
@@ -720,6 +734,8 @@ def contact_create(
     )
     if not customer.contacts.exists():
         contact.is_primary = True
+    if contact.is_primary:  # before full_clean, which checks "one primary contact"
+        customer.contacts.filter(is_primary=True).update(is_primary=False)
     _clean_contact(contact)
     if contact.mobile:
         _raise_duplicates(
@@ -731,8 +747,6 @@ def contact_create(
             ],
             confirmed=confirm_duplicates,
         )
-    if contact.is_primary:
-        customer.contacts.filter(is_primary=True).update(is_primary=False)
     contact.save()
     return contact
 
@@ -748,16 +762,16 @@ def contact_update(
         if name in CONTACT_FIELDS:
             setattr(contact, name, value)
     contact.updated_by = actor
+    if contact.is_primary:  # before full_clean, which checks "one primary contact"
+        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
     _clean_contact(contact)
     if contact.mobile and contact.mobile != old_mobile:
         _raise_duplicates(
             find_duplicates(actor=actor, mobiles=[contact.mobile], exclude_pk=contact.customer_id),
             confirmed=confirm_duplicates,
         )
-    if contact.is_primary:
-        Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
-            pk=contact.pk
-        ).update(is_primary=False)
     contact.save()
     return contact
 
@@ -1009,7 +1023,13 @@ def _pool_candidates(pool: CustomerPool, default: bool) -> QuerySet[Customer]:
     if pool.deal_exempt:
         queryset = queryset.exclude(stage=CustomerStage.DEAL)
     return queryset.annotate(
-        contact_or_owned=Coalesce("last_contact_at", "owned_since", "created_at")
+        # The later of the last contact and the day the current owner got the customer: a
+        # customer claimed today does not go back tonight for an old last contact. (Greatest
+        # of non-null values only: SQLite's MAX() is NULL when any argument is.)
+        contact_or_owned=Greatest(
+            Coalesce("last_contact_at", "owned_since", "created_at"),
+            Coalesce("owned_since", "created_at"),
+        )
     )
 
 
@@ -1065,6 +1085,10 @@ def pool_run(*, now: datetime.datetime | None = None, batch: int = 5000) -> Pool
                 )
                 Revisit.objects.filter(
                     customer_id__in=list(owners), status=RevisitStatus.PLANNED
+                ).update(status=RevisitStatus.CANCELLED)
+                RecordShare.objects.filter(
+                    content_type=ContentType.objects.get_for_model(Customer),
+                    object_id__in=list(owners),
                 ).delete()
             result.returned += len(owners)
         if pool.remind_days_before:

@@ -33,8 +33,10 @@ urlpatterns = [
     path("settings/pools/new/", views.pool_form, name="pool_create"),
     path("settings/pools/<int:pk>/", views.pool_form, name="pool_edit"),
     path("pools/<int:pk>/", views.pool_detail, name="pool_detail"),
+    path("settings/tags/", views.tag_create, name="tag_create"),
     path("settings/limits/new/", views.limit_form, name="limit_create"),
     path("settings/limits/<int:pk>/delete/", views.limit_delete, name="limit_delete"),
+    path("exports/", views.export_request_list, name="export_request_list"),
     path("exports/new/", views.export_request_create, name="export_request_create"),
     path("exports/<int:pk>/", views.export_request_detail, name="export_request_detail"),
 ]

@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -268,11 +270,13 @@ def customer_export(request):
     count = queryset.count()
     limit = selectors.crm_settings().export_approval_rows
     approval = None
+    query = request.GET.copy()
+    query.pop("format", None)
     if count > limit:
-        approval = selectors.approved_export(actor=request.user, row_count=count)
+        approval = selectors.approved_export(
+            actor=request.user, row_count=count, query=query.urlencode()
+        )
         if approval is None:
-            query = request.GET.copy()
-            query.pop("format", None)
             messages.warning(
                 request,
                 _(
@@ -352,7 +356,10 @@ def customer_detail(request, pk: int):
         html = panel.render(user, customer)
         if html:
             panels.append({"key": panel.key, "label": panel.label, "html": html})
-    follow_ups = selectors.follow_up_list(actor=user, customer=customer)[:50]
+    follow_ups = list(selectors.follow_up_list(actor=user, customer=customer)[:50])
+    files = selectors.follow_up_files(follow_ups)
+    for follow_up in follow_ups:
+        follow_up.files = files.get(follow_up.pk, [])
     return render(
         request,
         "crm/customer_detail.html",
@@ -393,12 +400,22 @@ def customer_reveal(request, pk: int):
     if not can_view_personal_data(request.user):
         raise PermissionDenied
     log_unmasked_view(
-        actor=request.user, record=customer, fields=["mobile", "contacts.mobile"], request=request
+        actor=request.user,
+        record=customer,
+        fields=["mobile", "address", "contacts.mobile"],
+        request=request,
     )
     return render(
         request,
         "crm/customer_detail.html#contacts",
-        {"customer": customer, "contacts": customer.contacts.all(), "unmasked": True},
+        {
+            "customer": customer,
+            "contacts": customer.contacts.all(),
+            "unmasked": True,
+            "revealed": True,
+            # the contacts keep their edit and delete buttons once revealed
+            "can_edit": selectors.can_edit_customer(actor=request.user, customer=customer),
+        },
     )
 
 
@@ -886,6 +903,8 @@ def _analysis_rows(data: dict) -> list[tuple[str, str, int]]:
 
 # Settings: pools, limits, rules -----------------------------------------------------------
 
+TAG_COLOURS = ["secondary", "primary", "success", "danger", "warning", "info", "dark"]
+
 
 @login_required
 def crm_settings(request):
@@ -905,8 +924,26 @@ def crm_settings(request):
             "form": form,
             "pools": selectors.pool_list(actor=request.user).select_related("department"),
             "limits": selectors.holding_limits(actor=request.user),
+            "tags": Tag.objects.annotate(n=Count("customers")).order_by("name"),
+            "tag_colours": TAG_COLOURS,
         },
     )
+
+
+@login_required
+@require_POST
+def tag_create(request):
+    _require(request, CrmPerm.MANAGE_SETTINGS)
+    name = request.POST.get("name", "").strip()[:30]
+    if not name:
+        messages.error(request, _("Give the tag a name."))
+    else:
+        try:
+            services.tag_create(actor=request.user, name=name, color=request.POST.get("color", ""))
+            messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            _error_message(request, exc)
+    return redirect("crm:settings")
 
 
 @login_required
@@ -972,10 +1009,11 @@ def export_request_create(request):
     form = ExportRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            export = services.export_request_create(
-                actor=request.user, query=query, row_count=max(rows, 1), **form.cleaned_data
-            )
-            services.export_request_submit(actor=request.user, request=export)
+            with transaction.atomic():  # a request that cannot be submitted is not kept
+                export = services.export_request_create(
+                    actor=request.user, query=query, row_count=max(rows, 1), **form.cleaned_data
+                )
+                services.export_request_submit(actor=request.user, request=export)
             messages.success(request, _("Export request submitted for approval."))
             return redirect("crm:export_request_detail", pk=export.pk)
         except (ValidationError, PermissionDenied) as exc:
@@ -983,6 +1021,22 @@ def export_request_create(request):
     return render(
         request, "crm/export_request_form.html", {"form": form, "query": query, "rows": rows}
     )
+
+
+@login_required
+def export_request_list(request):
+    _require(request, CrmPerm.REQUEST_EXPORT)
+    result = list_page(
+        request,
+        selectors.export_request_list(actor=request.user),
+        sorts={"created": "created_at", "rows": "row_count", "status": "status"},
+        default_sort="-created",
+        search_fields=["number", "reason"],
+    )
+    template = "crm/export_request_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, {"result": result})
 
 
 @login_required

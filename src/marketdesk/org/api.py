@@ -316,11 +316,18 @@ class RoleSerializer(serializers.ModelSerializer):
             "name",
             "description",
             "data_scope",
+            "app_scopes",
             "departments",
             "permissions",
             "is_system",
         ]
         read_only_fields = ["is_system"]
+        extra_kwargs = {
+            "app_scopes": {
+                "help_text": "Data scope per module, replacing data_scope for that module's "
+                'permissions, e.g. {"crm": "all"}'
+            }
+        }
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

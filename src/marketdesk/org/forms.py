@@ -166,9 +166,26 @@ class RoleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["departments"].queryset = selectors.department_choices()
         self.fields["permissions"].queryset = selectors.grantable_permissions()
+        for app_label, label in selectors.scoped_modules():
+            self.fields[f"scope__{app_label}"] = forms.ChoiceField(
+                label=label,
+                choices=[("", _("Same as the role's data scope"))] + list(DataScope.choices),
+                required=False,
+            )
         if editing:
             self.fields["code"].disabled = True
             self.fields["code"].required = False
+
+    def module_scope_fields(self):
+        return [self[name] for name in self.fields if name.startswith("scope__")]
+
+    def pop_app_scopes(self, data: dict) -> dict:
+        """Take the per-module scope fields out of cleaned data as {app_label: scope}."""
+        return {
+            name.removeprefix("scope__"): data.pop(name)
+            for name in list(data)
+            if name.startswith("scope__")
+        }
 
 
 class PositionForm(forms.ModelForm):

@@ -135,6 +135,10 @@ class Role(BaseModel):
     departments = models.ManyToManyField(
         Department, verbose_name=_("chosen departments"), blank=True, related_name="+"
     )
+    # Per module (app label), a data scope that replaces `data_scope` for that module's
+    # permissions, e.g. customer service sees every customer ({"crm": "all"}) but only its own
+    # unit's employees.
+    app_scopes = models.JSONField(_("data scope per module"), default=dict, blank=True)
     is_system = models.BooleanField(_("shipped role"), default=False)
     history = HistoricalRecords(m2m_fields=[permissions, departments])
 
@@ -146,6 +150,9 @@ class Role(BaseModel):
     def __str__(self) -> str:
         # Shipped roles keep their English name as a message id, so they show in the user's language.
         return gettext(self.name) if self.is_system else self.name
+
+    def scope_for_app(self, app_label: str) -> str:
+        return self.app_scopes.get(app_label) or self.data_scope
 
     @property
     def display_description(self) -> str:

@@ -20,6 +20,7 @@ class ShippedRole:
     description: object
     data_scope: str
     permissions: set[str] = field(default_factory=set)
+    app_scopes: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Several roles are built from the same set (ORG_READ); each needs its own copy, or
@@ -117,6 +118,13 @@ def grant(role_code: str, *permissions: str) -> None:
     SHIPPED[role_code].permissions.update(permissions)
 
 
+def grant_scope(role_code: str, app_label: str, data_scope: str) -> None:
+    """Called by later apps at start-up: the shipped role's data scope for that app's
+    permissions (e.g. customer service sees all customers: grant_scope("customer_service",
+    "crm", DataScope.ALL))."""
+    SHIPPED[role_code].app_scopes[app_label] = data_scope
+
+
 def _permissions_by_code() -> dict[str, Permission]:
     """Every permission by app_label.codename, in one query."""
     rows = Permission.objects.select_related("content_type")
@@ -137,9 +145,16 @@ def sync_shipped_roles() -> int:
                 name=str(shipped.name),
                 description=str(shipped.description),
                 data_scope=shipped.data_scope,
+                app_scopes=dict(shipped.app_scopes),
                 is_system=True,
             )
             created += 1
+        missing_scopes = {
+            app: scope for app, scope in shipped.app_scopes.items() if app not in role.app_scopes
+        }
+        if missing_scopes:  # an administrator's own choice for a module is kept
+            role.app_scopes = {**role.app_scopes, **missing_scopes}
+            role.save(update_fields=["app_scopes"])
         wanted = {permissions[code].pk for code in shipped.permissions if code in permissions}
         have = set(role.permissions.values_list("pk", flat=True))
         if wanted - have:

@@ -26,7 +26,7 @@ def resolve_scope(actor, perm: str) -> Scope:
     )
     if not roles:  # granted directly on the user (e.g. by the administrator): own records only
         return Scope(user_id=actor.pk)
-    kinds = {role.data_scope for role in roles}
+    kinds = {role.scope_for_app(app_label) for role in roles}
     if DataScope.ALL in kinds:
         return Scope(all=True, user_id=actor.pk)
     department_ids: set[int] = set()
@@ -37,6 +37,6 @@ def resolve_scope(actor, perm: str) -> Scope:
         elif DataScope.DEPARTMENT in kinds:
             department_ids.add(employee.department_id)
     for role in roles:
-        if role.data_scope == DataScope.CHOSEN:
+        if role.scope_for_app(app_label) == DataScope.CHOSEN:
             department_ids |= set(role.departments.values_list("pk", flat=True))
     return Scope(department_ids=frozenset(department_ids), user_id=actor.pk)

@@ -127,6 +127,17 @@ def role_get(*, actor, pk: int) -> Role:
     return role
 
 
+def scoped_modules() -> list[tuple[str, str]]:
+    """Installed business modules whose data scope a role may set apart from its own."""
+    from django.apps import apps
+
+    return [
+        (label, str(apps.get_app_config(label).verbose_name))
+        for label in ROLE_PERMISSION_APPS
+        if label not in ("core", "org") and apps.is_installed(f"marketdesk.{label}")
+    ]
+
+
 def grantable_permissions() -> QuerySet[Permission]:
     return (
         Permission.objects.filter(content_type__app_label__in=ROLE_PERMISSION_APPS)

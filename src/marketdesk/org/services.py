@@ -16,8 +16,18 @@ from django.utils.translation import gettext_lazy as _
 from marketdesk.core.numbering import next_number
 from marketdesk.core.validators import normalise_id_number, normalise_mobile
 
+from . import selectors
 from .handover import handover_targets
-from .models import Company, Department, Employee, EmployeeStatus, Handover, Position, Role
+from .models import (
+    Company,
+    DataScope,
+    Department,
+    Employee,
+    EmployeeStatus,
+    Handover,
+    Position,
+    Role,
+)
 from .permissions import OrgPerm
 
 MSG_NO_PERMISSION = _("You do not have permission to do this.")
@@ -35,6 +45,7 @@ MSG_ROLE_IN_USE = _("Employees still hold this role.")
 MSG_CHOSEN_NEEDS_DEPARTMENTS = _(
     "Choose at least one department for the 'chosen departments' scope."
 )
+MSG_BAD_APP_SCOPE = _("Unknown module or data scope: %(items)s.")
 MSG_LEFT_DATE_BEFORE_HIRE = _("The leaving date is before the hire date.")
 MSG_ROLES_NOT_ALLOWED = _("You may not change which roles an employee holds.")
 MSG_FISCAL_MONTH = _("Enter a month from 1 to 12.")
@@ -381,9 +392,24 @@ def employee_handover(
 # Roles -------------------------------------------------------------------------------------
 
 
-def _check_role_scope(data_scope: str, departments) -> None:
-    if data_scope == "chosen" and not departments:
+def _check_role_scope(data_scope: str, departments, app_scopes: dict | None = None) -> None:
+    scopes = {data_scope, *(app_scopes or {}).values()}
+    if "chosen" in scopes and not departments:
         raise ValidationError({"departments": MSG_CHOSEN_NEEDS_DEPARTMENTS})
+    valid = {value for value, _label in DataScope.choices}
+    unknown = sorted(
+        f"{app}: {scope}"
+        for app, scope in (app_scopes or {}).items()
+        if scope not in valid or app not in selectors.ROLE_PERMISSION_APPS
+    )
+    if unknown:
+        raise ValidationError(
+            {"app_scopes": ValidationError(MSG_BAD_APP_SCOPE, params={"items": ", ".join(unknown)})}
+        )
+
+
+def _clean_app_scopes(app_scopes: dict | None) -> dict:
+    return {app: scope for app, scope in (app_scopes or {}).items() if scope}
 
 
 @transaction.atomic
@@ -397,11 +423,18 @@ def role_create(
     departments: list[Department] | None = None,
     description: str = "",
     is_system: bool = False,
+    app_scopes: dict | None = None,
 ) -> Role:
     _require(actor, OrgPerm.ADD_ROLE)
-    _check_role_scope(data_scope, departments)
+    app_scopes = _clean_app_scopes(app_scopes)
+    _check_role_scope(data_scope, departments, app_scopes)
     role = Role(
-        code=code, name=name, data_scope=data_scope, description=description, is_system=is_system
+        code=code,
+        name=name,
+        data_scope=data_scope,
+        description=description,
+        is_system=is_system,
+        app_scopes=app_scopes,
     )
     _save(role, actor)
     role.permissions.set(permissions or [])
@@ -420,16 +453,21 @@ def role_update(
 ) -> Role:
     _require(actor, OrgPerm.CHANGE_ROLE)
     role = Role.objects.select_for_update().get(pk=role.pk)
+    if "app_scopes" in fields:
+        fields["app_scopes"] = _clean_app_scopes(fields["app_scopes"])
     for name, value in fields.items():
         setattr(role, name, value)
     _check_role_scope(
-        role.data_scope, departments if departments is not None else list(role.departments.all())
+        role.data_scope,
+        departments if departments is not None else list(role.departments.all()),
+        role.app_scopes,
     )
     _save(role, actor)
     if permissions is not None:
         role.permissions.set(permissions)
     if departments is not None:
-        role.departments.set(departments if role.data_scope == "chosen" else [])
+        uses_chosen = "chosen" in {role.data_scope, *role.app_scopes.values()}
+        role.departments.set(departments if uses_chosen else [])
     return role
 
 

@@ -28,7 +28,7 @@ from . import selectors, services
 from .exports import employee_columns
 from .filters import EmployeeFilter
 from .forms import CompanyForm, DepartmentForm, EmployeeForm, LeaveForm, PositionForm, RoleForm
-from .models import Employee
+from .models import DataScope, Employee
 from .permissions import OrgPerm
 
 
@@ -399,6 +399,11 @@ def role_detail(request, pk: int):
             "role": role,
             "members": members,
             "groups": {k: v for k, v in groups.items() if v},
+            "module_scopes": [
+                (label, dict(DataScope.choices).get(role.app_scopes[app], role.app_scopes[app]))
+                for app, label in selectors.scoped_modules()
+                if app in role.app_scopes
+            ],
             "can_edit": request.user.has_perm(OrgPerm.CHANGE_ROLE),
         },
     )
@@ -417,11 +422,13 @@ def role_form(request, pk: int | None = None):
             "data_scope": role.data_scope,
             "departments": list(role.departments.all()),
             "permissions": list(role.permissions.all()),
+            **{f"scope__{app}": scope for app, scope in role.app_scopes.items()},
         }
     form = RoleForm(request.POST or None, initial=initial, editing=bool(role))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         permissions, departments = list(data.pop("permissions")), list(data.pop("departments"))
+        data["app_scopes"] = form.pop_app_scopes(data)
         try:
             if role:
                 data.pop("code", None)
