@@ -230,7 +230,12 @@ def build_crm() -> str:
         # Spread creation over the past 18 months so the analysis has a history.
         created = now - datetime.timedelta(days=rng.randint(5, 540))
         Customer.objects.filter(pk=customer.pk).update(
-            created_at=created, owned_since=created if not in_pool else None
+            created_at=created,
+            # Owned for up to 40 days: within every demo pool's "no deal" limits, so the first
+            # night's pool job returns only the few customers nobody followed up.
+            owned_since=max(created, now - datetime.timedelta(days=rng.randint(3, 40)))
+            if not in_pool
+            else None,
         )
         customer.refresh_from_db()
         made += 1
@@ -287,7 +292,7 @@ def build_crm() -> str:
             at=max(last_at, created + datetime.timedelta(hours=1)),
             next_at=max(next_at, max(last_at, created) + datetime.timedelta(days=1)),
             contacts=contacts[:1],
-        ) if index % 3 else None
+        ) if index % 11 else None
     # Revisits for customers with a deal: plan them, then record a few (one low score).
     services.revisits_generate()
     scores = [5, 4, 5, 3, 2, 4]
@@ -305,6 +310,34 @@ def build_crm() -> str:
             if scores[position] >= 3
             else "售后响应慢，工程师两天后才到现场。",
             suggestions="建议提供季度巡检服务。",
+        )
+    # Export requests for more than 500 customers go to the marketing manager (R5.1.3).
+    CrmSettings.objects.filter(pk=1).update(export_approval_rows=500)
+    from marketdesk.approvals import services as approval_services
+    from marketdesk.approvals.models import ApprovalFlow, ApproverKind, NoApprover, SelfApproval
+
+    if not ApprovalFlow.objects.filter(doc_type="crm.customer_export").exists():
+        approval_services.flow_save(
+            actor=system,
+            flow=None,
+            fields={
+                "name": "客户批量导出审批",
+                "doc_type": "crm.customer_export",
+                "priority": 10,
+                "description": "超过 500 条的客户导出须营销部经理批准（R5.1.3 客户信息保密）",
+                "self_approval": SelfApproval.SUPERVISOR,
+                "no_approver": NoApprover.ADMINISTRATOR,
+                "reminder_hours": 24,
+            },
+            departments=[],
+            cc_users=[],
+            steps=[
+                {
+                    "name": "营销部经理",
+                    "approver_kind": ApproverKind.NAMED_DEPARTMENT_HEAD,
+                    "department": units["MKT"],
+                }
+            ],
         )
     # One customer locked by its owner (a key account).
     key = Customer.objects.filter(owner=users["wangfang"], level="A").first()
