@@ -168,3 +168,25 @@ class TestConcurrency:
             next_number("T_MONTH", on=DAY)
             raise RuntimeError("the document failed to save")
         assert next_number("T_MONTH", on=DAY) == "ORD-202603-0001"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("sequences")
+class TestNumberRange:
+    """next_numbers: a range for bulk imports, continuing and continued by next_number."""
+
+    def test_a_range_follows_and_precedes_single_numbers(self):
+        from marketdesk.core.numbering import next_numbers
+
+        assert next_number("T_NEVER", on=DAY) == "CUS-00001"
+        assert next_numbers("T_NEVER", 3, on=DAY) == ["CUS-00002", "CUS-00003", "CUS-00004"]
+        assert next_number("T_NEVER", on=DAY) == "CUS-00005"
+        assert next_numbers("T_NEVER", 0, on=DAY) == []
+
+    def test_a_rolled_back_range_gives_its_numbers_back(self):
+        from marketdesk.core.numbering import next_numbers
+
+        with pytest.raises(RuntimeError), transaction.atomic():
+            next_numbers("T_NEVER", 5, on=DAY)
+            raise RuntimeError("import failed")
+        assert next_numbers("T_NEVER", 2, on=DAY) == ["CUS-00001", "CUS-00002"]

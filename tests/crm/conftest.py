@@ -17,9 +17,10 @@ from .factories import make_customer_factory
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 4, 10, 0))
 
 
-@pytest.fixture(autouse=True)
-def _in_english():
-    """Messages are compared in English (the shared conftest restores the default after)."""
+@pytest.fixture
+def english():
+    """Messages are compared in English (the shared conftest restores the default after).
+    Not autouse: other test modules of this folder keep the default language."""
     translation.activate("en")
 
 

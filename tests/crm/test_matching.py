@@ -51,7 +51,7 @@ class TestNameKey:
         assert name_key("") == name_key(None) == ""
 
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def messages_of(exc: pytest.ExceptionInfo) -> dict[str, list[str]]:
@@ -61,7 +61,9 @@ def messages_of(exc: pytest.ExceptionInfo) -> dict[str, list[str]]:
 class TestFindDuplicates:
     def test_a_name_written_differently_matches(self, personas, make_customer):
         existing = make_customer(personas.sales1, name="华东智联科技有限公司")
-        matches = services.find_duplicates(actor=personas.sales1, name="華東智聯科技（股份有限公司）")
+        matches = services.find_duplicates(
+            actor=personas.sales1, name="華東智聯科技（股份有限公司）"
+        )
         assert [(m.field, m.customer_id) for m in matches] == [("name", existing.pk)]
 
     def test_the_credit_code_matches(self, personas, make_customer):
@@ -103,6 +105,13 @@ class TestFindDuplicates:
         make_customer(None, name="华东智联科技有限公司")
         (match,) = services.find_duplicates(actor=personas.sales2, name="华东智联科技")
         assert match.where == "in the customer pool"
+
+    def test_two_people_of_the_same_name_are_not_duplicates(self, personas, make_customer):
+        make_customer(personas.sales1, name="张伟", kind="individual", mobile="13812345678")
+        matches = services.find_duplicates(
+            actor=personas.sales1, name="张伟", kind="individual", mobiles=["13912345678"]
+        )
+        assert matches == []
 
     def test_nothing_matches_a_new_company(self, personas, make_customer):
         make_customer(personas.sales1, name="华东智联科技有限公司", credit_code=CREDIT_CODE)

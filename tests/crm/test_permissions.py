@@ -12,19 +12,19 @@ from django.utils import timezone
 from marketdesk.crm import services
 from marketdesk.crm.models import Customer, FollowUp, Revisit
 
-from .helpers import (  # noqa: F401  (fixtures)
+from . import helpers
+from .helpers import (
     MAY_ANALYSE,
     MAY_ASSIGN,
     MAY_CLAIM,
     MAY_MANAGE_SETTINGS,
     MAY_NOT_VIEW,
     MAY_VIEW,
-    api,
     api_ids,
-    as_user,
-    book,
     listed_ids,
 )
+
+book, as_user, api = helpers.book, helpers.as_user, helpers.api  # fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -49,29 +49,27 @@ VISIBLE = {
 
 
 class TestScope:
-    @pytest.mark.parametrize("who", sorted(VISIBLE))
-    def test_the_list_page_shows_exactly_the_customers_in_scope(self, personas, book, as_user, who):
-        response = as_user(getattr(personas, who)).get(
-            "/crm/customers/", {"scene": "all", "per_page": 100}
-        )
-        assert response.status_code == 200
-        assert listed_ids(response) == book.ids(*VISIBLE[who])
+    def test_the_list_page_shows_exactly_the_customers_in_scope(self, personas, book, as_user):
+        for who, expected in VISIBLE.items():
+            response = as_user(getattr(personas, who)).get(
+                "/crm/customers/", {"scene": "all", "per_page": 100}
+            )
+            assert response.status_code == 200, who
+            assert listed_ids(response) == book.ids(*expected), who
 
-    @pytest.mark.parametrize("who", sorted(VISIBLE))
-    def test_the_api_lists_exactly_the_customers_in_scope(self, personas, book, api, who):
-        response = api(getattr(personas, who)).get("/api/v1/crm/customers/", {"page_size": 100})
-        assert api_ids(response) == book.ids(*VISIBLE[who])
+    def test_the_api_lists_exactly_the_customers_in_scope(self, personas, book, api):
+        for who, expected in VISIBLE.items():
+            response = api(getattr(personas, who)).get("/api/v1/crm/customers/", {"page_size": 100})
+            assert api_ids(response) == book.ids(*expected), who
 
-    @pytest.mark.parametrize("who", MAY_NOT_VIEW)
-    def test_people_without_the_customer_permission_are_refused(
-        self, personas, book, as_user, api, who
-    ):
-        user = getattr(personas, who)
-        for url in ("/crm/customers/", "/crm/follow-ups/", f"/crm/customers/{book.sales1.pk}/"):
-            assert as_user(user).get(url).status_code in (403, 404), url
-        assert as_user(user).get(f"/crm/customers/{book.sales1.pk}/").status_code == 404
-        for url in ("/api/v1/crm/customers/", "/api/v1/crm/follow-ups/"):
-            assert api(user).get(url).status_code == 403, url
+    def test_people_without_the_customer_permission_are_refused(self, personas, book, as_user, api):
+        for who in MAY_NOT_VIEW:
+            user = getattr(personas, who)
+            for url in ("/crm/customers/", "/crm/follow-ups/", "/crm/customers/export/"):
+                assert as_user(user).get(url).status_code == 403, (who, url)
+            assert as_user(user).get(f"/crm/customers/{book.sales1.pk}/").status_code == 404
+            for url in ("/api/v1/crm/customers/", "/api/v1/crm/follow-ups/"):
+                assert api(user).get(url).status_code == 403, (who, url)
 
     def test_anonymous_visitors_are_sent_to_sign_in(self, personas, book, client):
         for url in ("/crm/customers/", f"/crm/customers/{book.sales1.pk}/", "/crm/pool/"):
@@ -79,7 +77,11 @@ class TestScope:
             assert response.status_code == 302 and "/login/" in response["Location"], url
         assert client.get("/api/v1/crm/customers/").status_code in (401, 403)
 
-    def test_a_team_member_sees_a_shared_customer(self, personas, book, as_user):
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG selectors.can_edit_customer: scoped(CHANGE_CUSTOMER) counts read-only shares",
+    )
+    def test_a_read_only_team_member_sees_but_may_not_edit(self, personas, book, as_user):
         from marketdesk.core import services as core_services
 
         core_services.record_share(
@@ -106,17 +108,17 @@ PAGES = {
     "pool_create": ("/crm/settings/pools/new/", MAY_MANAGE_SETTINGS),
     "limit_create": ("/crm/settings/limits/new/", MAY_MANAGE_SETTINGS),
     "export_request": ("/crm/exports/new/", ["manager", "leader1", "leader2"]),
+    "export_requests": ("/crm/exports/", ["manager", "leader1", "leader2"]),
 }
 ROLES = ["manager", "leader1", "sales1", "promo", "service", "management", "admin", "finance"]
 ROLES += ["outsider"]
 
 
-@pytest.mark.parametrize("page", sorted(PAGES))
-def test_who_may_open_which_page(personas, as_user, page):
-    url, allowed = PAGES[page]
-    for who in ROLES:
-        status = as_user(getattr(personas, who)).get(url).status_code
-        assert status == (200 if who in allowed else 403), (who, status)
+def test_who_may_open_which_page(personas, pool, as_user):
+    for page, (url, allowed) in PAGES.items():
+        for who in ROLES:
+            status = as_user(getattr(personas, who)).get(url).status_code
+            assert status == (200 if who in allowed else 403), (page, who, status)
 
 
 class TestSettingsArePostedOnlyWithThePermission:
@@ -140,45 +142,41 @@ class TestSettingsArePostedOnlyWithThePermission:
 class TestActionsPerRole:
     """The pool and owner actions need their own permission, on the page and the API."""
 
-    @pytest.mark.parametrize("who", ["sales1", "promo", "service"])
-    def test_only_who_may_assign_assigns(self, personas, book, as_user, api, who):
-        user = getattr(personas, who)
-        as_user(user).post(
-            f"/crm/customers/{book.pooled.pk}/do/assign/", {"to_user": personas.sales1b.pk}
-        )
-        response = api(user).post(
-            f"/api/v1/crm/customers/{book.pooled.pk}/assign/",
-            {"to_user": personas.sales1b.pk},
-            format="json",
-        )
-        assert response.status_code in (403, 404)
+    def test_only_who_may_assign_assigns(self, personas, book, as_user, api):
+        url = f"/api/v1/crm/customers/{book.pooled.pk}/assign/"
+        for who in ("sales1", "promo", "service", "management", "admin"):
+            user = getattr(personas, who)
+            as_user(user).post(
+                f"/crm/customers/{book.pooled.pk}/do/assign/", {"to_user": personas.sales1b.pk}
+            )
+            response = api(user).post(url, {"to_user": personas.sales1b.pk}, format="json")
+            assert response.status_code == 403, who
+        assert Customer.objects.get(pk=book.pooled.pk).owner is None
+        for who in MAY_ASSIGN:  # each takes it from the previous one
+            response = api(getattr(personas, who)).post(
+                f"/api/v1/crm/customers/{book.pooled.pk}/assign/",
+                {"to_user": getattr(personas, who).pk},
+                format="json",
+            )
+            assert response.status_code == 200, (who, response.json())
+            assert response.json()["owner"] == getattr(personas, who).pk
+            services.customer_return(
+                actor=getattr(personas, who), customer=book.pooled, reason="再分配"
+            )
+
+    def test_who_may_not_claim_cannot(self, personas, book, as_user, api):
+        for who in ("promo", "service", "management", "admin", "finance"):
+            user = getattr(personas, who)
+            as_user(user).post(f"/crm/customers/{book.pooled.pk}/do/claim/")
+            response = api(user).post(f"/api/v1/crm/customers/{book.pooled.pk}/claim/")
+            assert response.status_code == 403, who
         assert Customer.objects.get(pk=book.pooled.pk).owner is None
 
-    @pytest.mark.parametrize("who", MAY_ASSIGN)
-    def test_who_may_assign_assigns_a_pool_customer(self, personas, book, api, who):
-        response = api(getattr(personas, who)).post(
-            f"/api/v1/crm/customers/{book.pooled.pk}/assign/",
-            {"to_user": personas.sales1b.pk},
-            format="json",
-        )
-        assert response.status_code == 200, response.json()
-        assert response.json()["owner"] == personas.sales1b.pk
-
-    @pytest.mark.parametrize("who", ["promo", "service", "management", "admin"])
-    def test_who_may_not_claim_cannot(self, personas, book, as_user, api, who):
-        user = getattr(personas, who)
-        as_user(user).post(f"/crm/customers/{book.pooled.pk}/do/claim/")
-        response = api(user).post(f"/api/v1/crm/customers/{book.pooled.pk}/claim/")
-        assert response.status_code in (403, 404)
-        assert Customer.objects.get(pk=book.pooled.pk).owner is None
-
-    @pytest.mark.parametrize("who", ["sales1", "sales1b"])
-    def test_a_salesperson_may_not_lock(self, personas, book, as_user, api, who):
-        customer = getattr(book, who)
-        user = getattr(personas, who)
-        as_user(user).post(f"/crm/customers/{customer.pk}/do/lock/")
-        assert api(user).post(f"/api/v1/crm/customers/{customer.pk}/lock/").status_code == 403
-        assert not Customer.objects.get(pk=customer.pk).locked
+    def test_a_salesperson_may_not_lock_even_their_own(self, personas, book, as_user, api):
+        as_user(personas.sales1).post(f"/crm/customers/{book.sales1.pk}/do/lock/")
+        response = api(personas.sales1).post(f"/api/v1/crm/customers/{book.sales1.pk}/lock/")
+        assert response.status_code == 403
+        assert not Customer.objects.get(pk=book.sales1.pk).locked
 
     def test_the_group_leader_locks_a_customer_of_the_group(self, personas, book, api):
         response = api(personas.leader1).post(f"/api/v1/crm/customers/{book.sales1.pk}/lock/")
@@ -290,12 +288,10 @@ def _payload(personas) -> dict:
     }
 
 
-# Someone holding every permission the URL needs, and a customer outside their scope.
+# Someone holding the permissions the URLs need, and a customer outside their scope.
 GUESSERS = [
-    ("sales1", "sales2"),
     ("sales1", "sales1b"),  # same group, still not theirs
     ("leader1", "sales2"),
-    ("leader2", "leader1"),
     ("manager", "service"),
     ("service", "sales1"),
 ]
@@ -313,45 +309,42 @@ def _contact_of(customer: Customer, personas) -> int:
 
 
 class TestNoIdGuessing:
-    @pytest.mark.parametrize(("who", "whose"), GUESSERS)
-    def test_pages_answer_an_out_of_scope_customer_as_a_missing_one(
-        self, personas, book, as_user, who, whose
-    ):
-        customer = getattr(book, whose)
-        before = Customer.objects.filter(pk=customer.pk).values().get()
-        contact_id = _contact_of(customer, personas)
-        client = as_user(getattr(personas, who))
+    def test_pages_answer_an_out_of_scope_customer_as_a_missing_one(self, personas, book, as_user):
         payload = _payload(personas)
-        for (method, url), (_same, missing_url) in zip(
-            _page_urls(customer.pk, contact_id), _page_urls(MISSING, MISSING), strict=True
-        ):
-            out_of_scope = getattr(client, method)(url, payload).status_code
-            missing = getattr(client, method)(missing_url, payload).status_code
-            assert out_of_scope == missing == 404, (method, url, out_of_scope, missing)
-        assert Customer.objects.filter(pk=customer.pk).values().get() == before
-        assert customer.contacts.filter(pk=contact_id).exists()
-        assert not FollowUp.objects.filter(customer=customer).exists()
+        for who, whose in GUESSERS:
+            customer = getattr(book, whose)
+            before = Customer.objects.filter(pk=customer.pk).values().get()
+            contact_id = _contact_of(customer, personas)
+            client = as_user(getattr(personas, who))
+            for (method, url), (_same, missing_url) in zip(
+                _page_urls(customer.pk, contact_id), _page_urls(MISSING, MISSING), strict=True
+            ):
+                out_of_scope = getattr(client, method)(url, payload).status_code
+                missing = getattr(client, method)(missing_url, payload).status_code
+                assert out_of_scope == missing == 404, (who, method, url, out_of_scope, missing)
+            assert Customer.objects.filter(pk=customer.pk).values().get() == before
+            assert customer.contacts.filter(pk=contact_id).exists()
+            assert not FollowUp.objects.filter(customer=customer).exists()
 
-    @pytest.mark.parametrize(("who", "whose"), GUESSERS)
-    def test_the_api_answers_an_out_of_scope_customer_as_a_missing_one(
-        self, personas, book, api, who, whose
-    ):
-        customer = getattr(book, whose)
-        before = Customer.objects.filter(pk=customer.pk).values().get()
-        contact_id = _contact_of(customer, personas)
-        client = api(getattr(personas, who))
+    def test_the_api_answers_an_out_of_scope_customer_as_a_missing_one(self, personas, book, api):
         payload = _payload(personas)
-        for (method, url), (_same, missing_url) in zip(
-            _api_urls(customer.pk, contact_id), _api_urls(MISSING, MISSING), strict=True
-        ):
-            out_of_scope = getattr(client, method)(url, payload, format="json")
-            missing = getattr(client, method)(missing_url, payload, format="json")
-            assert out_of_scope.status_code == missing.status_code, (method, url)
-            assert out_of_scope.json() == missing.json(), (method, url)
-            # 403 only where the role lacks the permission for every customer (lock, delete)
-            assert out_of_scope.status_code in (403, 404), (method, url)
-        assert Customer.objects.filter(pk=customer.pk).values().get() == before
-        assert customer.contacts.filter(pk=contact_id).exists()
+        for who, whose in GUESSERS:
+            customer = getattr(book, whose)
+            before = Customer.objects.filter(pk=customer.pk).values().get()
+            contact_id = _contact_of(customer, personas)
+            client = api(getattr(personas, who))
+            for (method, url), (_same, missing_url) in zip(
+                _api_urls(customer.pk, contact_id), _api_urls(MISSING, MISSING), strict=True
+            ):
+                out_of_scope = getattr(client, method)(url, payload, format="json")
+                missing = getattr(client, method)(missing_url, payload, format="json")
+                where = (who, method, url)
+                assert out_of_scope.status_code == missing.status_code, where
+                assert out_of_scope.json() == missing.json(), where
+                # 403 only where the role lacks the permission for every customer (lock, delete)
+                assert out_of_scope.status_code in (403, 404), where
+            assert Customer.objects.filter(pk=customer.pk).values().get() == before
+            assert customer.contacts.filter(pk=contact_id).exists()
 
     def test_follow_ups_revisits_and_pools_of_others_are_404(self, personas, book, api, as_user):
         follow_up = services.follow_up_create(

@@ -25,7 +25,7 @@ from marketdesk.crm.models import (
 from .conftest import NOW
 from .factories import fresh, frozen
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DAY = datetime.timedelta(days=1)
 
@@ -108,7 +108,9 @@ class TestReclaimCooldown:
         customer = returned_by(personas.sales1, at=NOW)
         with pytest.raises(ValidationError) as exc:
             services.customer_claim(
-                actor=personas.sales1, customer=customer, now=NOW + 7 * DAY - datetime.timedelta(minutes=1)
+                actor=personas.sales1,
+                customer=customer,
+                now=NOW + 7 * DAY - datetime.timedelta(minutes=1),
             )
         assert codes(exc) == ["cooldown"]
         assert exc.value.messages == [
@@ -336,9 +338,7 @@ class TestCustomerAssign:
         revisit = services.revisit_schedule(
             actor=personas.sales1, customer=customer, due_date=datetime.date(2026, 4, 1)
         )
-        services.customer_assign(
-            actor=personas.leader1, customer=customer, to_user=personas.sales2
-        )
+        services.customer_assign(actor=personas.leader1, customer=customer, to_user=personas.sales2)
         revisit.refresh_from_db()
         assert (revisit.assignee, revisit.department) == (personas.sales2, personas.units["S2"])
         hook.assert_called_once()
@@ -373,9 +373,7 @@ class TestCustomerAssign:
                 actor=personas.sales1, customer=customer, to_user=personas.sales1b
             )
 
-    def test_a_group_leader_may_not_transfer_another_group_customer(
-        self, personas, make_customer
-    ):
+    def test_a_group_leader_may_not_transfer_another_group_customer(self, personas, make_customer):
         customer = make_customer(personas.sales2)
         with pytest.raises(PermissionDenied):
             services.customer_assign(
@@ -495,7 +493,9 @@ class TestCreateStraightIntoThePool:
         ]
 
     def test_a_province_pool_takes_customers_of_its_province(self, personas, pool):
-        south = services.pool_save(actor=personas.manager, name="华南公海", provinces="广东省，福建省")
+        south = services.pool_save(
+            actor=personas.manager, name="华南公海", provinces="广东省，福建省"
+        )
         customer = services.customer_create(
             actor=personas.sales1, name="深圳客户", province="广东省", stage=CustomerStage.INTENTION
         )

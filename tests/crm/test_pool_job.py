@@ -22,7 +22,7 @@ from marketdesk.crm.models import (
 from .conftest import NOW
 from .factories import fresh, frozen
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DAY = datetime.timedelta(days=1)
 MINUTE = datetime.timedelta(minutes=1)

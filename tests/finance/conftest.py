@@ -5,6 +5,7 @@ leader → marketing manager; management above ¥5,000), and helpers to make cla
 from __future__ import annotations
 
 import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -46,7 +47,7 @@ def approve_all(request, personas, capture) -> None:
         task = ApprovalTask.objects.filter(
             request=request, status=TaskStatus.WAITING, step_index=request.current_index
         ).first()
-        run_hooks(capture, lambda: approvals.task_approve(actor=task.approver, task=task))
+        run_hooks(capture, lambda t=task: approvals.task_approve(actor=t.approver, task=t))
 
 
 def pending_task(request):
@@ -80,9 +81,7 @@ def flows(personas):
             steps=steps,
         )
 
-    to_management = [
-        step("总经理", ApproverKind.NAMED_DEPARTMENT_HEAD, department=units["GM"])
-    ]
+    to_management = [step("总经理", ApproverKind.NAMED_DEPARTMENT_HEAD, department=units["GM"])]
     authority = [
         step("直属上级", ApproverKind.SUPERVISOR),
         step("营销部经理", ApproverKind.NAMED_DEPARTMENT_HEAD, department=units["MKT"]),
@@ -101,8 +100,19 @@ def flows(personas):
     }
 
 
+def ensure_categories() -> None:
+    """The category tree comes from a data migration; transactional tests flush it away
+    after each test, so put it back when it is missing."""
+    if not ExpenseCategory.objects.exists():
+        from django.apps import apps
+
+        seed = importlib.import_module("marketdesk.finance.migrations.0002_categories")
+        seed.create(apps, None)
+
+
 @pytest.fixture
 def category():
+    ensure_categories()
     return lambda code: ExpenseCategory.objects.get(code=code)
 
 
@@ -155,8 +165,16 @@ def make_claim(personas, line_of, category):
     """make_claim(user, amount, code="travel", invoice=True) -> a draft claim with one line
     and (when the category asks) an invoice with its scan."""
 
-    def make(user, amount="1000.00", code="travel", line=None, invoice=True, request=None,
-             day=DAY, title="差旅报销"):
+    def make(
+        user,
+        amount="1000.00",
+        code="travel",
+        line=None,
+        invoice=True,
+        request=None,
+        day=DAY,
+        title="差旅报销",
+    ):
         line = line or line_of(code)
         claim = services.claim_create(
             actor=user,

@@ -88,7 +88,10 @@ class TestAvailableAmount:
         line = fresh(line_of())
         assert (line.committed, line.spent, line.available) == (D("0"), D("0"), D("10000"))
         claim.refresh_from_db()
-        assert claim.status == {"reject": "rejected", "return": "returned", "withdraw": "withdrawn"}[how]
+        assert (
+            claim.status
+            == {"reject": "rejected", "return": "returned", "withdraw": "withdrawn"}[how]
+        )
         assert claim.editable
         assert_ledger_agrees(line)
 
@@ -108,8 +111,11 @@ class TestAvailableAmount:
     ):
         line = line_of()
         adjustment = services.adjustment_create(
-            actor=personas.sales1, kind=AdjustmentKind.SUPPLEMENT, line=line,
-            amount=D("3000"), reason="春季展会加场",
+            actor=personas.sales1,
+            kind=AdjustmentKind.SUPPLEMENT,
+            line=line,
+            amount=D("3000"),
+            reason="春季展会加场",
         )
         request = services.adjustment_submit(actor=personas.sales1, adjustment=adjustment)
         assert fresh(line).available == D("10000")  # nothing before approval (R7.2.1)
@@ -125,15 +131,23 @@ class TestAvailableAmount:
     ):
         source, target = line_of("travel", 2), line_of("travel", 1)
         adjustment = services.adjustment_create(
-            actor=personas.manager, kind=AdjustmentKind.TRANSFER, line=target,
-            from_line=source, amount=D("4000"), reason="一季度出差多",
+            actor=personas.manager,
+            kind=AdjustmentKind.TRANSFER,
+            line=target,
+            from_line=source,
+            amount=D("4000"),
+            reason="一季度出差多",
         )
         request = services.adjustment_submit(actor=personas.manager, adjustment=adjustment)
         assert fresh(source).available == D("6000")  # reserved while in approval
         assert fresh(target).available == D("10000")
         approve_all(request, personas, django_capture_on_commit_callbacks)
         source, target = fresh(source), fresh(target)
-        assert (source.transfer_out, source.committed, source.available) == (D("4000"), D("0"), D("6000"))
+        assert (source.transfer_out, source.committed, source.available) == (
+            D("4000"),
+            D("0"),
+            D("6000"),
+        )
         assert (target.transfer_in, target.available) == (D("4000"), D("14000"))
         assert_ledger_agrees(source)
         assert_ledger_agrees(target)
@@ -143,8 +157,12 @@ class TestAvailableAmount:
     ):
         source, target = line_of("travel", 2), line_of("travel", 1)
         adjustment = services.adjustment_create(
-            actor=personas.manager, kind=AdjustmentKind.TRANSFER, line=target,
-            from_line=source, amount=D("4000"), reason="一季度出差多",
+            actor=personas.manager,
+            kind=AdjustmentKind.TRANSFER,
+            line=target,
+            from_line=source,
+            amount=D("4000"),
+            reason="一季度出差多",
         )
         request = services.adjustment_submit(actor=personas.manager, adjustment=adjustment)
         task = pending_task(request)
@@ -157,8 +175,12 @@ class TestAvailableAmount:
 
     def test_a_transfer_cannot_take_more_than_is_left(self, personas, line_of, flows):
         adjustment = services.adjustment_create(
-            actor=personas.manager, kind=AdjustmentKind.TRANSFER, line=line_of("travel", 1),
-            from_line=line_of("travel", 2), amount=D("10000.01"), reason="x",
+            actor=personas.manager,
+            kind=AdjustmentKind.TRANSFER,
+            line=line_of("travel", 1),
+            from_line=line_of("travel", 2),
+            amount=D("10000.01"),
+            reason="x",
         )
         with pytest.raises(ValidationError) as error:
             services.adjustment_submit(actor=personas.manager, adjustment=adjustment)
@@ -171,11 +193,14 @@ class TestAvailableAmount:
         claim = make_claim(personas.sales1, "1000.00")
         approve_all(
             services.claim_submit(actor=personas.sales1, claim=claim),
-            personas, django_capture_on_commit_callbacks,
+            personas,
+            django_capture_on_commit_callbacks,
         )
         line_pk = claim.lines.get().pk
         services.claim_review(
-            actor=personas.finance, claim=claim, approved={line_pk: D("800")},
+            actor=personas.finance,
+            claim=claim,
+            approved={line_pk: D("800")},
             note="招待超标准部分不予报销",
         )
         line = fresh(line_of())
@@ -200,7 +225,9 @@ class TestBlockAndWarn:
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.DRAFT
         assert latest_request(claim) is None
-        assert not BudgetEntry.objects.exists() or not BudgetEntry.objects.filter(line=line).exists()
+        assert (
+            not BudgetEntry.objects.exists() or not BudgetEntry.objects.filter(line=line).exists()
+        )
 
     def test_block_accepts_exactly_the_available_amount(self, personas, make_claim, line_of, flows):
         FinanceSettings.objects.update(request_threshold=D("99999"))
@@ -219,9 +246,12 @@ class TestBlockAndWarn:
         line = fresh(line)
         assert line.available == D("-2000")
         assert line.alert_level == control.ALERT_OVER
-        assert Notification.objects.filter(
-            recipient=personas.manager, kind="finance.budget_alert"
-        ).count() == 1
+        assert (
+            Notification.objects.filter(
+                recipient=personas.manager, kind="finance.budget_alert"
+            ).count()
+            == 1
+        )
 
     def test_the_database_refuses_an_overspent_block_line(self, line_of):
         line = line_of()
@@ -237,9 +267,17 @@ class TestBlockAndWarn:
         line = budget.lines.get(category=category("travel"), period=1)
         with pytest.raises(ValidationError) as error:
             services.claim_create(
-                actor=personas.sales1, title="x",
-                lines=[{"spent_on": DAY, "category": category("travel"), "budget_line": line,
-                        "amount": D("10"), "description": "x"}],
+                actor=personas.sales1,
+                title="x",
+                lines=[
+                    {
+                        "spent_on": DAY,
+                        "category": category("travel"),
+                        "budget_line": line,
+                        "amount": D("10"),
+                        "description": "x",
+                    }
+                ],
             )
         assert "lines[1].budget_line" in error.value.message_dict
 
@@ -323,8 +361,12 @@ class TestVouchers:
         second = make_claim(personas.sales1b, "100.00", invoice=False)
         with pytest.raises(ValidationError) as error:
             services.voucher_add(
-                actor=personas.sales1b, claim=second, line=second.lines.get(),
-                code=invoice.code, number=invoice.number, amount=D("100"),
+                actor=personas.sales1b,
+                claim=second,
+                line=second.lines.get(),
+                code=invoice.code,
+                number=invoice.number,
+                amount=D("100"),
             )
         assert first.number in error.value.message_dict["number"][0]
         assert second.vouchers.count() == 0
@@ -355,7 +397,10 @@ class TestVouchers:
             services.claim_submit(actor=personas.promo, claim=claim)
         assert "contract" in " ".join(error.value.message_dict["vouchers"]).lower()
         services.voucher_add(
-            actor=personas.promo, claim=claim, line=claim.lines.get(), kind="contract",
+            actor=personas.promo,
+            claim=claim,
+            line=claim.lines.get(),
+            kind="contract",
             number="HT-2026-018",
         )
         services.claim_submit(actor=personas.promo, claim=claim)
@@ -363,8 +408,12 @@ class TestVouchers:
     def test_invoices_must_cover_the_amount(self, personas, make_claim, flows):
         claim = make_claim(personas.sales1, "100.00", invoice=False)
         services.voucher_add(
-            actor=personas.sales1, claim=claim, line=claim.lines.get(), code="1",
-            number="99", amount=D("60"),
+            actor=personas.sales1,
+            claim=claim,
+            line=claim.lines.get(),
+            code="1",
+            number="99",
+            amount=D("60"),
         )
         with pytest.raises(ValidationError):
             services.claim_submit(actor=personas.sales1, claim=claim)
@@ -393,7 +442,8 @@ class TestReviewPostPay:
         claim = make_claim(personas.sales1, "1000.00")
         approve_all(
             services.claim_submit(actor=personas.sales1, claim=claim),
-            personas, django_capture_on_commit_callbacks,
+            personas,
+            django_capture_on_commit_callbacks,
         )
         claim.refresh_from_db()
         return claim
@@ -407,7 +457,9 @@ class TestReviewPostPay:
         approved.refresh_from_db()
         assert approved.status == ClaimStatus.PAID
         assert approved.approved_total == D("1000")
-        assert Notification.objects.filter(recipient=personas.sales1, kind="finance.claim_paid").exists()
+        assert Notification.objects.filter(
+            recipient=personas.sales1, kind="finance.claim_paid"
+        ).exists()
 
     def test_only_finance_reviews(self, personas, approved):
         with pytest.raises(PermissionDenied):
@@ -425,8 +477,10 @@ class TestReviewPostPay:
     def test_more_than_claimed_cannot_be_approved(self, personas, approved):
         with pytest.raises(ValidationError):
             services.claim_review(
-                actor=personas.finance, claim=approved,
-                approved={approved.lines.get().pk: D("1000.01")}, note="x",
+                actor=personas.finance,
+                claim=approved,
+                approved={approved.lines.get().pk: D("1000.01")},
+                note="x",
             )
 
     def test_posting_needs_review_first_and_a_voucher_number(self, personas, approved):
@@ -442,7 +496,9 @@ class TestBudgets:
     def test_an_approved_budget_is_locked(self, personas, budget, category):
         with pytest.raises(ValidationError):
             services.budget_category_set(
-                actor=personas.manager, budget=budget, category=category("travel"),
+                actor=personas.manager,
+                budget=budget,
+                category=category("travel"),
                 amounts=[D("1")] * 4,
             )
 
@@ -459,22 +515,32 @@ class TestBudgets:
             )
         assert "fiscal_year" in error.value.message_dict
 
-    def test_copy_last_year_with_a_percentage(self, personas, budget, line_of, flows,
-                                              django_capture_on_commit_callbacks):
+    def test_copy_last_year_with_a_percentage(
+        self, personas, budget, line_of, flows, django_capture_on_commit_callbacks
+    ):
         adjustment = services.adjustment_create(
-            actor=personas.manager, kind=AdjustmentKind.SUPPLEMENT, line=line_of(),
-            amount=D("1000"), reason="x",
+            actor=personas.manager,
+            kind=AdjustmentKind.SUPPLEMENT,
+            line=line_of(),
+            amount=D("1000"),
+            reason="x",
         )
         approve_all(
             services.adjustment_submit(actor=personas.manager, adjustment=adjustment),
-            personas, django_capture_on_commit_callbacks,
+            personas,
+            django_capture_on_commit_callbacks,
         )
         copy = services.budget_copy(
             actor=personas.manager, source=budget, fiscal_year=2027, percent=D("5")
         )
         assert copy.status == DocStatus.DRAFT and copy.copied_from == budget
         amounts = sorted(copy.lines.values_list("period", "amount"))
-        assert amounts == [(1, D("11550.00")), (2, D("10500.00")), (3, D("10500.00")), (4, D("10500.00"))]
+        assert amounts == [
+            (1, D("11550.00")),
+            (2, D("10500.00")),
+            (3, D("10500.00")),
+            (4, D("10500.00")),
+        ]
 
     def test_periods_must_fit_the_budget(self, personas, category, flows):
         budget = services.budget_create(
@@ -482,8 +548,11 @@ class TestBudgets:
         )
         with pytest.raises(ValidationError) as error:
             services.budget_line_save(
-                actor=personas.manager, budget=budget, category=category("travel"),
-                period=5, amount=D("1"),
+                actor=personas.manager,
+                budget=budget,
+                category=category("travel"),
+                period=5,
+                amount=D("1"),
             )
         assert "period" in error.value.message_dict
 
@@ -492,18 +561,34 @@ class TestClaimRules:
     def test_the_date_must_fall_in_the_line_period(self, personas, line_of, category):
         with pytest.raises(ValidationError) as error:
             services.claim_create(
-                actor=personas.sales1, title="x",
-                lines=[{"spent_on": DAY.replace(month=5), "category": category("travel"),
-                        "budget_line": line_of(), "amount": D("10"), "description": "x"}],
+                actor=personas.sales1,
+                title="x",
+                lines=[
+                    {
+                        "spent_on": DAY.replace(month=5),
+                        "category": category("travel"),
+                        "budget_line": line_of(),
+                        "amount": D("10"),
+                        "description": "x",
+                    }
+                ],
             )
         assert "lines[1].spent_on" in error.value.message_dict
 
     def test_an_outsider_cannot_charge_marketing_lines(self, personas, line_of, category):
         with pytest.raises((PermissionDenied, ValidationError)):
             services.claim_create(
-                actor=personas.outsider, title="x",
-                lines=[{"spent_on": DAY, "category": category("travel"),
-                        "budget_line": line_of(), "amount": D("10"), "description": "x"}],
+                actor=personas.outsider,
+                title="x",
+                lines=[
+                    {
+                        "spent_on": DAY,
+                        "category": category("travel"),
+                        "budget_line": line_of(),
+                        "amount": D("10"),
+                        "description": "x",
+                    }
+                ],
             )
 
     def test_only_the_claimant_submits(self, personas, make_claim):

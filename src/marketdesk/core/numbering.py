@@ -81,6 +81,26 @@ def next_number(doc_type: str, *, on: datetime.date | None = None) -> str:
         return format_number(sequence, period, counter.last_value)
 
 
+def next_numbers(doc_type: str, count: int, *, on: datetime.date | None = None) -> list[str]:
+    """Take `count` consecutive numbers of `doc_type` at once (bulk imports), with the same
+    guarantees as `next_number`: the counter row is locked and bumped by `count` inside the
+    caller's transaction, so a rolled-back import gives its numbers back (no gaps)."""
+    if count <= 0:
+        return []
+    day = on or timezone.localdate()
+    with transaction.atomic():
+        sequence = _sequence(doc_type)
+        period = period_key(sequence.reset, day)
+        SequenceCounter.objects.bulk_create(
+            [SequenceCounter(sequence=sequence, period=period, last_value=0)], ignore_conflicts=True
+        )
+        counter = SequenceCounter.objects.select_for_update().get(sequence=sequence, period=period)
+        first = counter.last_value + 1
+        counter.last_value += count
+        counter.save(update_fields=["last_value"])
+        return [format_number(sequence, period, value) for value in range(first, first + count)]
+
+
 def preview_number(sequence: DocumentSequence, on: datetime.date | None = None) -> str:
     day = on or timezone.localdate()
     period = period_key(sequence.reset, day)

@@ -4,8 +4,10 @@ follow-ups, revisits, duplicate check and analysis, with the same rules as the p
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -22,6 +24,7 @@ from marketdesk.core.masking import (
     mask_mobile,
 )
 from marketdesk.core.models import PersonalDataAction
+from marketdesk.core.validators import normalise_mobile
 from marketdesk.org.api import PermRequired
 
 from . import selectors, services
@@ -91,7 +94,7 @@ class ContactSerializer(serializers.ModelSerializer):
 class ContactWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50, required=False)
     title = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    mobile = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    mobile = serializers.CharField(max_length=20, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     wechat = serializers.CharField(max_length=40, required=False, allow_blank=True)
     birthday = serializers.DateField(required=False, allow_null=True)
@@ -167,7 +170,7 @@ class CustomerWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False)
     name = serializers.CharField(max_length=100, required=False)
     credit_code = serializers.CharField(max_length=24, required=False, allow_blank=True)
-    mobile = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    mobile = serializers.CharField(max_length=20, required=False, allow_blank=True)
     industry = serializers.ChoiceField(choices=Industry.choices, required=False, allow_blank=True)
     province = serializers.CharField(max_length=20, required=False, allow_blank=True)
     city = serializers.CharField(max_length=20, required=False, allow_blank=True)
@@ -229,10 +232,20 @@ class FollowUpWriteSerializer(serializers.Serializer):
         queryset=Contact.objects.all(), many=True, required=False
     )
     latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, required=False, allow_null=True
+        max_digits=9,
+        decimal_places=6,
+        min_value=Decimal(-90),
+        max_value=Decimal(90),
+        required=False,
+        allow_null=True,
     )
     longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, required=False, allow_null=True
+        max_digits=9,
+        decimal_places=6,
+        min_value=Decimal(-180),
+        max_value=Decimal(180),
+        required=False,
+        allow_null=True,
     )
     check_in_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
@@ -645,6 +658,14 @@ DUPLICATE_RESPONSE = inline_serializer(
 )
 
 
+def _stored_mobile(typed: str) -> str:
+    """The mobile as the service stores it; "" (matching nothing) if it is not a mobile."""
+    try:
+        return normalise_mobile(typed[:20]) if typed.strip() else ""
+    except DjangoValidationError:
+        return ""
+
+
 class DuplicateCheckViewSet(viewsets.ViewSet):
     """Customers that look like the one about to be saved (outside the caller's scope only
     as "belongs to 李强, 销售一组", without the id)."""
@@ -667,7 +688,7 @@ class DuplicateCheckViewSet(viewsets.ViewSet):
             actor=request.user,
             name=params.get("name", "")[:100],
             credit_code=params.get("credit_code", "").strip().upper()[:18],
-            mobiles=[params.get("mobile", "").strip()[:16]],
+            mobiles=[_stored_mobile(params.get("mobile", ""))],
             kind=params.get("kind", CustomerKind.COMPANY),
         )
         return Response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from marketdesk.org.models import Department
@@ -24,6 +25,18 @@ from .models import (
 User = get_user_model()
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+MOBILE_AS_TYPED = 20  # "+86 138-1234-5678": the service normalises it to 11 digits
+
+
+def _mobile_as_typed(field: forms.CharField) -> None:
+    """Take the mobile as people type it. The model field's own 11-character validator would
+    refuse "138 1234 5678" before the service could normalise it, so it is replaced."""
+    field.max_length = MOBILE_AS_TYPED
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.validators.append(MaxLengthValidator(MOBILE_AS_TYPED))
+    field.widget.attrs.update({"inputmode": "tel", "maxlength": MOBILE_AS_TYPED})
 
 
 def employees():
@@ -74,8 +87,14 @@ class CustomerForm(forms.ModelForm):
         if not duplicate_warning:
             self.fields["confirm_duplicates"].widget = forms.HiddenInput()
         self.fields["credit_code"].widget.attrs["maxlength"] = 18
-        self.fields["mobile"].widget.attrs.update({"inputmode": "tel", "maxlength": 16})
-        self.fields["mobile"].max_length = 16  # "+86 138-1234-5678" is normalised by the service
+        self.fields["province"].widget.attrs["list"] = "md-provinces"
+        _mobile_as_typed(self.fields["mobile"])
+
+    @property
+    def provinces(self) -> list[str]:
+        from .regions import PROVINCES
+
+        return PROVINCES
 
     def _post_clean(self):
         # Rules (normalising the mobile and credit code, duplicates) are the service's.
@@ -102,8 +121,7 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["mobile"].max_length = 16
-        self.fields["mobile"].widget.attrs.update({"inputmode": "tel", "maxlength": 16})
+        _mobile_as_typed(self.fields["mobile"])
 
     def _post_clean(self):
         pass
@@ -156,6 +174,9 @@ class FollowUpForm(forms.ModelForm):
         self.fields["at"].required = False
         self.fields["kind"].initial = FollowUpKind.PHONE
         self.fields["stage"].label = _("Stage afterwards (optional)")
+        # named on the field, not as the database constraint's message
+        self.fields["latitude"].validators += [MinValueValidator(-90), MaxValueValidator(90)]
+        self.fields["longitude"].validators += [MinValueValidator(-180), MaxValueValidator(180)]
 
     def _post_clean(self):
         pass

@@ -7,12 +7,17 @@ import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
 
 from marketdesk.core.imports import (
     ImportColumn,
     ImportContext,
+    ImportRow,
+    ImportRowFailed,
     ImportSpec,
     Outcome,
     cell_text,
@@ -22,18 +27,24 @@ from marketdesk.core.imports import (
     parse_email,
     register_import,
 )
+from marketdesk.core.numbering import next_numbers
+from marketdesk.core.scope import scope_for
 from marketdesk.core.validators import normalise_credit_code, normalise_mobile
 
 from . import selectors, services
 from .matching import name_key
 from .models import (
+    Contact,
     Customer,
     CustomerKind,
     CustomerLevel,
     CustomerSource,
     CustomerStage,
     DuplicateMode,
+    HoldingLimit,
     Industry,
+    OwnerChange,
+    OwnerChangeKind,
 )
 from .permissions import CrmPerm
 
@@ -232,6 +243,358 @@ def write_customer(actor, values: dict[str, Any], existing: Customer | None) -> 
     return outcome
 
 
+# Large files (issue 4): the same checks and writes, a batch of rows at a time ----------------
+#
+# `clean_customer_rows` gives each row the errors `clean_customer_row` gives it, looking the
+# batch's owners and duplicate keys up in a few queries; in "block" mode it also refuses a
+# mobile (customer or contact) that an earlier row of the file has, which the row-by-row
+# path refuses when it writes. `write_customer_rows` creates the batch's new customers as
+# `services.customer_create` + `contact_create` would (owner's unit, pool from
+# `services.pool_for`, numbers from the CUS sequence, holding limits, history, an "import"
+# owner change each, the primary contact), with bulk inserts; rows that update an existing
+# customer go through the services one by one.
+
+
+def _owners_by_username(context: ImportContext, usernames: set[str]) -> dict[str, Any]:
+    """username -> active user with an active employee (cached on the context)."""
+    known: dict[str, Any] = context._index.setdefault("_crm_owners", {})
+    missing = usernames - set(known)
+    if missing:
+        for user in User.objects.filter(
+            username__in=missing, is_active=True, employee__status="active"
+        ).select_related("employee__department"):
+            known[user.username] = user
+        for username in missing - set(known):
+            known[username] = None
+    return known
+
+
+def _duplicate_matches(actor, rows: list[ImportRow]) -> dict[int, list[services.DuplicateMatch]]:
+    """Row number -> what services.find_duplicates reports for the row (5 per kind at most)."""
+    keys = {row.number: name_key(row.values.get("name", "")) for row in rows}
+    credits = {row.values.get("credit_code") for row in rows} - {None, ""}
+    mobiles = {
+        m for row in rows for m in (row.values.get("mobile"), row.values.get("contact_mobile")) if m
+    }
+    base = Customer.objects.select_related("owner", "department")
+    by_key: dict[str, list[Customer]] = {}
+    for customer in base.filter(name_key__in={k for k in keys.values() if k}):
+        by_key.setdefault(customer.name_key, []).append(customer)
+    by_credit: dict[str, list[Customer]] = {}
+    for customer in base.filter(credit_code__in=credits) if credits else []:
+        by_credit.setdefault(customer.credit_code, []).append(customer)
+    by_mobile: dict[str, set[int]] = {}
+    if mobiles:
+        for pk, mobile in base.filter(mobile__in=mobiles).values_list("pk", "mobile"):
+            by_mobile.setdefault(mobile, set()).add(pk)
+        for pk, mobile in Contact.objects.filter(mobile__in=mobiles).values_list(
+            "customer_id", "mobile"
+        ):
+            by_mobile.setdefault(mobile, set()).add(pk)
+    mobile_customers = {
+        c.pk: c for c in base.filter(pk__in={pk for ids in by_mobile.values() for pk in ids})
+    }
+    found: dict[int, list[tuple[str, Customer]]] = {}
+    for row in rows:
+        matches = [("name", c) for c in by_key.get(keys[row.number], [])[:5]]
+        credit = row.values.get("credit_code")
+        if credit:
+            matches += [("credit_code", c) for c in by_credit.get(credit, [])[:5]]
+        for field_name in ("mobile", "contact_mobile"):  # each reported on its own column
+            mobile = row.values.get(field_name)
+            if mobile:
+                ids = sorted(by_mobile.get(mobile, ()))[:5]
+                matches += [(field_name, mobile_customers[pk]) for pk in ids]
+        if matches:
+            found[row.number] = matches
+    if not found:
+        return {}
+    seen_ids = {c.pk for matches in found.values() for _f, c in matches}
+    visible = set(
+        selectors.customer_list(actor=actor).filter(pk__in=seen_ids).values_list("pk", flat=True)
+    )
+    return {
+        number: [
+            services.DuplicateMatch(
+                field=field_name,
+                customer_id=c.pk,
+                name=c.name,
+                owner=str(c.owner) if c.owner else "",
+                department=c.department.name if c.department else "",
+                visible=c.pk in visible,
+            )
+            for field_name, c in matches
+        ]
+        for number, matches in found.items()
+    }
+
+
+def clean_customer_rows(
+    context: ImportContext, rows: list[ImportRow]
+) -> dict[int, ValidationError]:
+    owners = _owners_by_username(
+        context, {row.values["owner"] for row in rows if row.values.get("owner")}
+    )
+    block = selectors.crm_settings().duplicate_mode == DuplicateMode.BLOCK
+    index = context._index.setdefault("_crm_keys", {})
+    per_row: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        values, errors = row.values, per_row.setdefault(row.number, {})
+        owner = values.get("owner")
+        if owner and owners.get(owner) is None:
+            errors["owner"] = ValidationError(MSG_UNKNOWN_OWNER, params={"username": owner})
+        if values.get("contact_mobile") and not values.get("contact_name"):
+            errors["contact_name"] = ValidationError(_("Give the contact's name."))
+        for column, what, key in (
+            ("name", "name", name_key(values.get("name", ""))),
+            ("credit_code", "credit_code", values.get("credit_code")),
+            ("mobile", "mobile", values.get("mobile")),
+            ("contact_mobile", "mobile", values.get("contact_mobile")),  # one mobile space
+        ):
+            if not key:
+                continue
+            first = index.setdefault((what, key), row.number)
+            if first != row.number:
+                errors[column] = ValidationError(
+                    MSG_SAME_IN_FILE,
+                    params={"row": first, "what": Customer._meta.get_field(what).verbose_name},
+                )
+    if block:
+        checked = [r for r in rows if r.existing is None and "name" not in per_row[r.number]]
+        for number, matches in _duplicate_matches(context.actor, checked).items():
+            for match in matches:
+                per_row[number].setdefault(
+                    match.field, ValidationError(MSG_DUPLICATE, params={"where": match.where})
+                )
+    return {number: ValidationError(errors) for number, errors in per_row.items() if errors}
+
+
+class _Limits:
+    """services.holding_limit_for for many owners: every limit is read once."""
+
+    def __init__(self) -> None:
+        limits = list(HoldingLimit.objects.all())
+        self.by_user = {limit.user_id: limit for limit in limits if limit.user_id}
+        self.by_department = {limit.department_id: limit for limit in limits if limit.department_id}
+
+    def for_user(self, user) -> HoldingLimit | None:
+        if user.pk in self.by_user:
+            return self.by_user[user.pk]
+        department = user.employee.department
+        ancestors = [int(part) for part in department.path.strip("/").split("/") if part]
+        for department_id in reversed(ancestors):
+            if department_id in self.by_department:
+                return self.by_department[department_id]
+        return self.by_department.get(department.pk)
+
+
+def _can_edit_new(actor, customer: Customer, pool_admin: bool) -> bool:
+    """selectors.can_edit_customer for a customer that is not saved yet (contact_create)."""
+    if customer.owner_id is None:
+        return actor.has_perm(CrmPerm.MANAGE_SETTINGS) or pool_admin
+    if customer.owner_id == actor.pk and actor.has_perm(CrmPerm.VIEW_CUSTOMER):
+        return True
+    if not actor.has_perm(CrmPerm.CHANGE_CUSTOMER):
+        return False
+    scope = scope_for(actor, CrmPerm.CHANGE_CUSTOMER)
+    return (
+        scope.all
+        or customer.owner_id == scope.user_id
+        or customer.department_id in scope.department_ids
+    )
+
+
+CUSTOMER_EXCLUDE = ["number", "name_key", "owner", "department", "pool", "previous_owner"]
+CONTACT_EXCLUDE = ["customer", "created_by", "updated_by"]
+
+
+def _new_customers(actor, rows: list[ImportRow]) -> list[tuple[ImportRow, Customer, dict]]:
+    """Unsaved customers (and their contact values) for new rows, checked as the services do."""
+    if not actor.has_perm(CrmPerm.ADD_CUSTOMER):
+        raise ImportRowFailed(rows[0].number, PermissionDenied(services.MSG_NO_PERMISSION))
+    now = timezone.now()
+    usernames = {row.values["owner"] for row in rows if row.values.get("owner")}
+    owners = {
+        user.username: user
+        for user in User.objects.filter(username__in=usernames).select_related(
+            "employee__department"
+        )
+    }
+    creator = services._employee(actor)
+    limits = _Limits()
+    limited = {}
+    for user in owners.values():
+        limit = limits.for_user(user) if hasattr(user, "employee") else None
+        if limit is not None and limit.max_owned is not None:
+            limited[user.pk] = limit
+    if owners:  # services._lock_user, for the whole batch
+        list(User.objects.select_for_update().filter(pk__in=[u.pk for u in owners.values()]))
+    owned_now = dict(
+        Customer.objects.filter(owner_id__in=list(limited))
+        .values_list("owner_id")
+        .annotate(n=Count("pk"))
+    )
+    pools: dict[tuple[int | None, str], Any] = {}
+    admin_of: dict[int, bool] = {}
+    can_assign = actor.has_perm(CrmPerm.ASSIGN_CUSTOMER)
+    made = []
+    for row in rows:
+        fields = dict(row.values)
+        contact = {CONTACT_KEYS[k]: fields.pop(k) for k in list(fields) if k in CONTACT_KEYS}
+        owner = owners.get(fields.pop("owner", "") or "")
+        fields.setdefault("kind", CustomerKind.COMPANY)
+        try:
+            values = services._clean_customer_values(
+                {k: v for k, v in fields.items() if k in services.CUSTOMER_FIELDS}
+            )
+            customer = Customer(**values, created_by=actor, updated_by=actor)
+            customer.name_key = name_key(customer.name)
+            if owner is None:
+                customer.department = creator.department if creator else None
+                customer.pooled_at = now
+            else:
+                if owner.pk != actor.pk and not can_assign:
+                    raise PermissionDenied(services.MSG_NO_PERMISSION)
+                employee = getattr(owner, "employee", None)  # services._active_user
+                if employee is None or employee.status != "active" or not owner.is_active:
+                    raise ValidationError(
+                        {
+                            "owner": ValidationError(
+                                services.MSG_NOT_EMPLOYEE, params={"name": str(owner)}
+                            )
+                        }
+                    )
+                if owner.pk in limited:
+                    count = owned_now.get(owner.pk, 0)
+                    if count + 1 > limited[owner.pk].max_owned:
+                        raise ValidationError(
+                            services.MSG_OWNED_LIMIT,
+                            code="owned_limit",
+                            params={
+                                "name": str(owner),
+                                "count": count,
+                                "limit": limited[owner.pk].max_owned,
+                            },
+                        )
+                    owned_now[owner.pk] = count + 1
+                services._set_owner(customer, owner, employee, now=now)
+            place = (customer.department_id, customer.province)
+            if place not in pools:
+                pools[place] = services.pool_for(
+                    department=customer.department, province=customer.province
+                )
+            customer.pool = pools[place]
+            if owner is None and customer.pool is None:
+                raise ValidationError(services.MSG_NO_POOL)
+            if customer.stage == CustomerStage.DEAL:
+                customer.won_at = now
+            customer.clean_fields(exclude=CUSTOMER_EXCLUDE)
+            if contact.get("name"):
+                pool_admin = False
+                if owner is None and customer.pool is not None:
+                    if customer.pool.pk not in admin_of:
+                        admin_of[customer.pool.pk] = customer.pool.admins.filter(
+                            pk=actor.pk
+                        ).exists()
+                    pool_admin = admin_of[customer.pool.pk]
+                if not _can_edit_new(actor, customer, pool_admin):
+                    raise PermissionDenied(services.MSG_NO_PERMISSION)
+                Contact(
+                    **contact, is_primary=True, created_by=actor, updated_by=actor
+                ).clean_fields(exclude=CONTACT_EXCLUDE)
+        except (ValidationError, PermissionDenied) as exc:
+            raise ImportRowFailed(row.number, exc) from exc
+        made.append((row, customer, contact))
+    return made
+
+
+def _mobile_clashes(made: list[tuple[ImportRow, Customer, dict]]) -> set[int]:
+    """Rows whose mobile (customer's, or its contact's) an earlier row of the import has: the
+    services refuse them when writing ("block" mode); they are written through the services."""
+    mobiles = {c.mobile for _r, c, _x in made if c.mobile} | {
+        x["mobile"] for _r, _c, x in made if x.get("name") and x.get("mobile")
+    }
+    if not mobiles:
+        return set()
+    seen = set(Customer.objects.filter(mobile__in=mobiles).values_list("mobile", flat=True))
+    seen |= set(Contact.objects.filter(mobile__in=mobiles).values_list("mobile", flat=True))
+    clashes = set()
+    for row, customer, contact in made:
+        own = [customer.mobile] if customer.mobile else []
+        if contact.get("name") and contact.get("mobile"):
+            own.append(contact["mobile"])
+        if any(mobile in seen for mobile in own):
+            clashes.add(row.number)
+        seen.update(own)
+    return clashes
+
+
+def _insert(actor, made: list[tuple[ImportRow, Customer, dict]]) -> None:
+    """Bulk-insert new customers: numbers, history, owner changes, primary contacts."""
+    if not made:
+        return
+    customers = [customer for _row, customer, _contact in made]
+    for customer, number in zip(customers, next_numbers("CUS", len(customers)), strict=True):
+        customer.number = number
+    bulk_create_with_history(customers, Customer, batch_size=500, default_user=actor)
+    at = timezone.now()
+    OwnerChange.objects.bulk_create(
+        [
+            OwnerChange(
+                customer=customer,
+                kind=OwnerChangeKind.IMPORT,
+                from_user=None,
+                to_user=customer.owner,
+                by=actor,
+                pool=customer.pool if customer.owner_id is None else None,
+                at=at,
+            )
+            for customer in customers
+        ],
+        batch_size=1000,
+    )
+    Contact.objects.bulk_create(
+        [
+            Contact(
+                customer=customer, **contact, is_primary=True, created_by=actor, updated_by=actor
+            )
+            for _row, customer, contact in made
+            if contact.get("name")
+        ],
+        batch_size=1000,
+    )
+
+
+def write_customer_rows(actor, rows: list[ImportRow]) -> list[Outcome]:
+    """Create the new customers of `rows` in bulk; update existing ones one by one."""
+    outcomes: dict[int, Outcome] = {}
+
+    def one_by_one(row: ImportRow) -> None:
+        try:
+            outcomes[row.number] = write_customer(actor, dict(row.values), row.existing)
+        except (ValidationError, PermissionDenied) as exc:
+            raise ImportRowFailed(row.number, exc) from exc
+
+    for row in rows:
+        if row.existing is not None:
+            one_by_one(row)
+    new_rows = [row for row in rows if row.existing is None]
+    made = _new_customers(actor, new_rows) if new_rows else []
+    block = selectors.crm_settings().duplicate_mode == DuplicateMode.BLOCK
+    clashes = _mobile_clashes(made) if block else set()
+    segment: list[tuple[ImportRow, Customer, dict]] = []
+    for item in made:
+        if item[0].number in clashes:
+            _insert(actor, segment)
+            segment = []
+            one_by_one(item[0])  # the services report the duplicate as they would row by row
+        else:
+            segment.append(item)
+            outcomes[item[0].number] = Outcome.CREATED
+    _insert(actor, segment)
+    return [outcomes[row.number] for row in rows]
+
+
 def customer_import_notes() -> list[Any]:
     return [
         _("Kinds: %(list)s")
@@ -262,6 +625,8 @@ CUSTOMER_IMPORT = ImportSpec(
     find_existing=find_customer,
     clean_row=clean_customer_row,
     write_row=write_customer,
+    clean_rows=lambda context, rows: clean_customer_rows(context, rows),
+    write_rows=lambda actor, rows: write_customer_rows(actor, rows),
     notes=customer_import_notes,
 )
 

@@ -1161,7 +1161,8 @@ def customers_handover(from_user, to_user, actor) -> int:
         batch_size=1000,
     )
     Revisit.objects.filter(assignee=from_user, status=RevisitStatus.PLANNED).update(
-        assignee=to_user
+        assignee=to_user,
+        department=employee.department if employee else None,  # revisits are scoped by it
     )
     return len(ids)
 

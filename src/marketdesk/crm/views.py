@@ -33,6 +33,7 @@ from marketdesk.core.masking import (
 )
 from marketdesk.core.models import PersonalDataAction
 from marketdesk.core.spreadsheets import csv_response, xlsx_response
+from marketdesk.core.validators import normalise_mobile
 
 from . import selectors, services
 from .exports import analysis_columns, customer_columns
@@ -496,6 +497,15 @@ def customer_edit(request, pk: int):
     return _customer_form_view(request, customer)
 
 
+def _stored_mobile(typed: str) -> str:
+    """The mobile as the service stores it ("138 1234 5678" -> "13812345678"); "" if it is not
+    a mobile, which then matches nothing."""
+    try:
+        return normalise_mobile(typed[:20]) if typed.strip() else ""
+    except ValidationError:
+        return ""
+
+
 @login_required
 def duplicate_check(request):
     """As the user types: matches by name, credit code or mobile (no details outside scope)."""
@@ -505,7 +515,7 @@ def duplicate_check(request):
         actor=request.user,
         name=request.GET.get("name", "")[:100],
         credit_code=request.GET.get("credit_code", "").strip().upper()[:18],
-        mobiles=[request.GET.get("mobile", "").strip()[:16]],
+        mobiles=[_stored_mobile(request.GET.get("mobile", ""))],
         exclude_pk=int(exclude) if exclude.isdigit() else None,
         kind=request.GET.get("kind", "company"),
     )

@@ -21,7 +21,16 @@ class FinanceSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(ExpenseCategory)
 class ExpenseCategoryAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "family", "parent", "requires_invoice", "requires_contract", "account", "active"]
+    list_display = [
+        "code",
+        "name",
+        "family",
+        "parent",
+        "requires_invoice",
+        "requires_contract",
+        "account",
+        "active",
+    ]
     list_filter = ["family", "active"]
     search_fields = ["code", "name"]
 

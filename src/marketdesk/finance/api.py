@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -155,6 +156,7 @@ class BudgetSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["number", "status", "copied_from", "approved_at", "created_at"]
+        extra_kwargs = {"name": {"required": False}}
         validators = []  # the service says which field is wrong (one budget per unit and year)
 
 
@@ -164,6 +166,39 @@ class BudgetLineInput(serializers.Serializer):
         child=serializers.DecimalField(min_value=Decimal("0"), **MONEY), min_length=1
     )
     mode = serializers.ChoiceField(choices=ControlMode.choices, default=ControlMode.BLOCK)
+
+
+class SingleLineInput(serializers.Serializer):
+    """One line, optionally for a cost object (a campaign, plan or customer: content type id
+    + object id, so later apps can attach)."""
+
+    category = serializers.PrimaryKeyRelatedField(queryset=ExpenseCategory.objects.all())
+    period = serializers.IntegerField(min_value=1, max_value=12)
+    amount = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
+    mode = serializers.ChoiceField(choices=ControlMode.choices, default=ControlMode.BLOCK)
+    cost_object_type = serializers.PrimaryKeyRelatedField(
+        queryset=ContentType.objects.all(), required=False, allow_null=True
+    )
+    cost_object_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+    def validate(self, data):
+        kind, object_id = data.pop("cost_object_type", None), data.pop("cost_object_id", None)
+        data["cost_object"] = None
+        if kind is None and object_id is None:
+            return data
+        model = kind.model_class() if kind is not None else None
+        found = (
+            model._default_manager.filter(pk=object_id).first()
+            if model is not None and object_id
+            else None
+        )
+        if found is None:
+            raise serializers.ValidationError(
+                {"cost_object_id": [_("The cost object was not found.")]}
+            )
+        data["cost_object"] = found
+        return data
 
 
 class CopyInput(serializers.Serializer):
@@ -230,6 +265,17 @@ class BudgetViewSet(
             actor=request.user, budget=self.get_object(), **data.validated_data
         )
         return Response(LineSerializer(lines, many=True).data)
+
+    @extend_schema(request=SingleLineInput, responses={201: LineSerializer})
+    @action(detail=True, methods=["post"], url_path="add-line", url_name="add-line")
+    def add_line(self, request, pk=None):
+        """Add one line to a draft budget, optionally for a cost object."""
+        data = SingleLineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        line = services.budget_line_save(
+            actor=request.user, budget=self.get_object(), **data.validated_data
+        )
+        return Response(LineSerializer(line).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=Comment, responses={201: ApprovalResult})
     @action(detail=True, methods=["post"])
@@ -355,7 +401,9 @@ class AdjustmentViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         approval = services.adjustment_submit(
-            actor=request.user, adjustment=self.get_object(), comment=request.data.get("comment", "")
+            actor=request.user,
+            adjustment=self.get_object(),
+            comment=request.data.get("comment", ""),
         )
         return Response(_approval_result(approval), status=status.HTTP_201_CREATED)
 
@@ -640,8 +688,16 @@ class ClaimViewSet(
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         line = values.pop("line")
-        if line.claim_id != claim.pk:
-            raise PermissionDenied()
+        if line.claim_id != claim.pk:  # another claim's line: as if it did not exist
+            raise serializers.ValidationError(
+                {
+                    "line": [
+                        serializers.PrimaryKeyRelatedField.default_error_messages[
+                            "does_not_exist"
+                        ].format(pk_value=line.pk)
+                    ]
+                }
+            )
         voucher = services.voucher_add(
             actor=request.user, claim=claim, line=line, upload=values.pop("file", None), **values
         )
@@ -697,7 +753,9 @@ class ClaimViewSet(
     def pay(self, request, pk=None):
         data = PayInput(data=request.data)
         data.is_valid(raise_exception=True)
-        claim = services.claim_pay(actor=request.user, claim=self.get_object(), **data.validated_data)
+        claim = services.claim_pay(
+            actor=request.user, claim=self.get_object(), **data.validated_data
+        )
         return Response(ClaimSerializer(claim, context={"request": request}).data)
 
 
@@ -708,4 +766,3 @@ def register(router) -> None:
     router.register("finance/adjustments", AdjustmentViewSet, basename="finance-adjustment")
     router.register("finance/requests", ExpenseRequestViewSet, basename="finance-request")
     router.register("finance/claims", ClaimViewSet, basename="finance-claim")
-

@@ -149,7 +149,9 @@ def build_finance() -> str:
     categories = {c.code: c for c in ExpenseCategory.objects.all()}
 
     to_gm = [_step("总经理审批", ApproverKind.NAMED_DEPARTMENT_HEAD, department=units["GM"])]
-    _flow(system, "finance.budget", "营销费用预算审批", "年度营销费用预算由总经理审批（R7.1）", to_gm)
+    _flow(
+        system, "finance.budget", "营销费用预算审批", "年度营销费用预算由总经理审批（R7.1）", to_gm
+    )
     _flow(
         system,
         "finance.budget_adjustment",
@@ -192,6 +194,7 @@ def build_finance() -> str:
                 mode=ControlMode.WARN if category == "care-gifts" else ControlMode.BLOCK,
             )
         _decide(services.budget_submit(actor=users[owner], budget=budget))
+        budget.refresh_from_db()
         budgets[code] = budget
     next_year = services.budget_copy(
         actor=users["zhangwei"],
@@ -273,7 +276,13 @@ def build_finance() -> str:
         "wangfang",
         "杭州、宁波客户拜访差旅费",
         [
-            ("MKT-S1", "travel", d(2026, 9, 8), "1860.00", "上海—杭州高铁及两晚住宿，拜访杭州恒达电子"),
+            (
+                "MKT-S1",
+                "travel",
+                d(2026, 9, 8),
+                "1860.00",
+                "上海—杭州高铁及两晚住宿，拜访杭州恒达电子",
+            ),
             ("MKT-S1", "travel", d(2026, 9, 10), "1000.00", "杭州—宁波往返，拜访宁波甬兴机电"),
         ],
     )
@@ -287,7 +296,15 @@ def build_finance() -> str:
     posted = claim(
         "sunhao",
         "苏州老客户答谢晚宴",
-        [("MKT-S1", "entertainment", d(2026, 10, 16), "3500.00", "金鸡湖畔酒店包间两桌，A 类客户 12 家")],
+        [
+            (
+                "MKT-S1",
+                "entertainment",
+                d(2026, 10, 16),
+                "3500.00",
+                "金鸡湖畔酒店包间两桌，A 类客户 12 家",
+            )
+        ],
     )
     _decide(services.claim_submit(actor=users["sunhao"], claim=posted))
     services.claim_review(
@@ -308,7 +325,9 @@ def build_finance() -> str:
             ("MKT-S1", "samples", d(2026, 11, 12), "1200.00", "演示样机两台寄送"),
         ],
     )
-    _decide(services.claim_submit(actor=users["wangfang"], claim=near))  # 招待费 Q4: 7,300 / 8,000 (> 90 %)
+    _decide(
+        services.claim_submit(actor=users["wangfang"], claim=near)
+    )  # 招待费 Q4: 7,300 / 8,000 (> 90 %)
 
     waiting_leader = claim(
         "zhengli",

@@ -26,16 +26,16 @@ def claim_columns() -> list[Column]:
 def voucher_line_columns() -> list[Column]:
     """One row per posted claim line, in the shape an accounting system imports (记账凭证分录)."""
     return [
-        Column(_("Accounting voucher no."), lambda l: l.claim.voucher_no, 16),
-        Column(_("Posting date"), lambda l: l.claim.posted_on, 12),
-        Column(_("Account"), lambda l: l.claim.account or l.category.account, 12),
-        Column(_("Category"), lambda l: str(l.category), 20),
-        Column(_("Department"), lambda l: l.claim.department.name, 14),
-        Column(_("Claimant"), lambda l: str(l.claim.claimant), 12),
-        Column(_("Claim"), lambda l: l.claim.number, 16),
-        Column(_("Date"), lambda l: l.spent_on, 12),
-        Column(_("Description"), lambda l: l.description, 30),
-        Column(_("Debit (CNY)"), lambda l: l.effective, 14),
+        Column(_("Accounting voucher no."), lambda row: row.claim.voucher_no, 16),
+        Column(_("Posting date"), lambda row: row.claim.posted_on, 12),
+        Column(_("Account"), lambda row: row.claim.account or row.category.account, 12),
+        Column(_("Category"), lambda row: str(row.category), 20),
+        Column(_("Department"), lambda row: row.claim.department.name, 14),
+        Column(_("Claimant"), lambda row: str(row.claim.claimant), 12),
+        Column(_("Claim"), lambda row: row.claim.number, 16),
+        Column(_("Date"), lambda row: row.spent_on, 12),
+        Column(_("Description"), lambda row: row.description, 30),
+        Column(_("Debit (CNY)"), lambda row: row.effective, 14),
     ]
 
 

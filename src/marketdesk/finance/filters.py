@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from marketdesk.org.models import Department
 
@@ -37,10 +39,12 @@ class ClaimFilter(InDepartmentMixin, django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(
         label=_("Department"), queryset=_units(), method="in_department"
     )
-    category = django_filters.ModelChoiceFilter(
-        label=_("Category"),
-        queryset=ExpenseCategory.objects.order_by("family", "sort_order"),
-        method="with_category",
+    category = extend_schema_field(OpenApiTypes.INT)(
+        django_filters.ModelChoiceFilter(
+            label=_("Category"),
+            queryset=ExpenseCategory.objects.order_by("family", "sort_order"),
+            method="with_category",
+        )
     )
     submitted_from = django_filters.DateFilter(
         label=_("Submitted on or after"), field_name="submitted_at", lookup_expr="date__gte"
@@ -56,7 +60,8 @@ class ClaimFilter(InDepartmentMixin, django_filters.FilterSet):
     def with_category(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(lines__category__in=[value.pk, *value.children.values_list("pk", flat=True)]).distinct()
+        ids = [value.pk, *value.children.values_list("pk", flat=True)]
+        return queryset.filter(lines__category__in=ids).distinct()
 
 
 class BudgetFilter(InDepartmentMixin, django_filters.FilterSet):
@@ -72,7 +77,9 @@ class BudgetFilter(InDepartmentMixin, django_filters.FilterSet):
 
 
 class LineFilter(django_filters.FilterSet):
-    fiscal_year = django_filters.NumberFilter(label=_("Fiscal year"), field_name="budget__fiscal_year")
+    fiscal_year = django_filters.NumberFilter(
+        label=_("Fiscal year"), field_name="budget__fiscal_year"
+    )
     family = django_filters.ChoiceFilter(
         label=_("Family"), choices=Family.choices, field_name="category__family"
     )

@@ -176,7 +176,11 @@ class BaseClaimLineFormSet(forms.BaseFormSet):
 
 
 ClaimLineFormSet = forms.formset_factory(
-    ClaimLineForm, formset=BaseClaimLineFormSet, extra=0, min_num=1, validate_min=True,
+    ClaimLineForm,
+    formset=BaseClaimLineFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=True,
     can_delete=True,
 )
 
@@ -190,16 +194,15 @@ class VoucherForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount (CNY)"), min_value=Decimal("0"), initial=Decimal("0"), **MONEY
     )
-    tax = forms.DecimalField(
-        label=_("Tax"), min_value=Decimal("0"), initial=Decimal("0"), **MONEY
-    )
+    tax = forms.DecimalField(label=_("Tax"), min_value=Decimal("0"), initial=Decimal("0"), **MONEY)
     file = forms.FileField(label=_("Scan"), required=False)
 
     def __init__(self, *args, claim=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["line"].queryset = claim.lines.select_related("category").order_by("pk")
-        self.fields["line"].label_from_instance = (
-            lambda line: f"{line.spent_on} {line.category.name} ¥{line.amount:,.2f}"
+        self.fields["line"].empty_label = None  # the first line is chosen unless told otherwise
+        self.fields["line"].label_from_instance = lambda line: (
+            f"{line.spent_on} {line.category.name} ¥{line.amount:,.2f}"
         )
 
 

@@ -141,7 +141,10 @@ class Budget(BaseModel):
         _("status"), max_length=10, choices=DocStatus.choices, default=DocStatus.DRAFT
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     notes = models.TextField(_("notes"), blank=True)
     copied_from = models.ForeignKey(
@@ -218,9 +221,7 @@ class BudgetLine(models.Model):
     mode = models.CharField(
         _("control"), max_length=6, choices=ControlMode.choices, default=ControlMode.BLOCK
     )
-    amount = models.DecimalField(
-        _("budgeted"), default=ZERO, validators=NOT_NEGATIVE, **MONEY
-    )
+    amount = models.DecimalField(_("budgeted"), default=ZERO, validators=NOT_NEGATIVE, **MONEY)
     supplement = models.DecimalField(_("supplements"), default=ZERO, **MONEY)
     transfer_in = models.DecimalField(_("transferred in"), default=ZERO, **MONEY)
     transfer_out = models.DecimalField(_("transferred out"), default=ZERO, **MONEY)

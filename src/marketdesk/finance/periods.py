@@ -38,7 +38,9 @@ def period_range(
     return start, end
 
 
-def year_range(fiscal_year: int, start_month: int | None = None) -> tuple[datetime.date, datetime.date]:
+def year_range(
+    fiscal_year: int, start_month: int | None = None
+) -> tuple[datetime.date, datetime.date]:
     start_month = start_month or fiscal_start_month()
     start = datetime.date(fiscal_year, start_month, 1)
     return start, _add_months(start, 12) - datetime.timedelta(days=1)

@@ -148,18 +148,23 @@ register_document(
         department=lambda doc: doc.department,
         submitter=lambda doc: doc.claimant,
         category=_claim_family,
-        lines=lambda doc: [
-            (_("Number"), doc.number),
-            (_("Amount"), _money(doc.total)),
-            (_("Expense request"), doc.expense_request.number if doc.expense_request_id else "—"),
-        ]
-        + [
-            (
-                f"{line.spent_on} {line.category.name}",
-                f"{_money(line.amount)} {line.description[:80]}",
-            )
-            for line in doc.lines.select_related("category")[:10]
-        ],
+        lines=lambda doc: (
+            [
+                (_("Number"), doc.number),
+                (_("Amount"), _money(doc.total)),
+                (
+                    _("Expense request"),
+                    doc.expense_request.number if doc.expense_request_id else "—",
+                ),
+            ]
+            + [
+                (
+                    f"{line.spent_on} {line.category.name}",
+                    f"{_money(line.amount)} {line.description[:80]}",
+                )
+                for line in doc.lines.select_related("category")[:10]
+            ]
+        ),
         snapshot=lambda doc: {
             "total": str(doc.total),
             "lines": [
@@ -190,8 +195,9 @@ register_record_type(
     RecordType(
         model=Budget,
         visible=lambda actor: selectors.budget_list(actor=actor),
-        editable=lambda actor, record: actor.has_perm(FinancePerm.CHANGE_BUDGET)
-        and not is_locked(record),
+        editable=lambda actor, record: (
+            actor.has_perm(FinancePerm.CHANGE_BUDGET) and not is_locked(record)
+        ),
     )
 )
 register_record_type(
@@ -341,7 +347,9 @@ def _search(actor, text: str, limit: int):
 register_search_provider(_search)
 
 register_handover(
-    HandoverTarget("finance_claims", _("Draft expense claims and requests"), services.handover_claims)
+    HandoverTarget(
+        "finance_claims", _("Draft expense claims and requests"), services.handover_claims
+    )
 )
 
 # Shipped roles ------------------------------------------------------------------------------------

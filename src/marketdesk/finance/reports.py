@@ -22,6 +22,7 @@ from .models import Family
 from .periods import year_range
 from .permissions import FinancePerm
 
+
 def _require(request, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
@@ -29,7 +30,9 @@ def _require(request, perm: str) -> None:
 
 def _year(request) -> int:
     value = request.GET.get("year", "")
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+    return (
+        int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else timezone.localdate().year
+    )
 
 
 @login_required
@@ -171,9 +174,7 @@ def _cost_per_result(actor, start, end) -> list[dict]:
                 "spent": spent,
                 "unit_spent": spent_by_unit.get(unit, Decimal("0")),
                 "won": unit_won,
-                "per_customer": (spent / unit_won).quantize(Decimal("0.01"))
-                if unit_won
-                else None,
+                "per_customer": (spent / unit_won).quantize(Decimal("0.01")) if unit_won else None,
                 "orders": unit_orders,
                 "per_yuan": (spent / unit_orders).quantize(Decimal("0.0001"))
                 if unit_orders

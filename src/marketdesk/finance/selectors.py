@@ -135,9 +135,11 @@ def entries_for(line: BudgetLine) -> QuerySet[BudgetEntry]:
 
 def near_lines(*, actor) -> QuerySet[BudgetLine]:
     """Lines of visible approved budgets already told as near or over budget."""
-    return line_list(actor=actor).filter(
-        budget__status=DocStatus.APPROVED, budget__in=budget_list(actor=actor).values("pk")
-    ).filter(alert_level__gte=1)
+    return (
+        line_list(actor=actor)
+        .filter(budget__status=DocStatus.APPROVED, budget__in=budget_list(actor=actor).values("pk"))
+        .filter(alert_level__gte=1)
+    )
 
 
 def previous_budget(budget: Budget) -> Budget | None:
@@ -229,9 +231,7 @@ EFFECTIVE = Coalesce("approved_amount", "amount")
 POSTED = [ClaimStatus.POSTED, ClaimStatus.PAID]
 
 
-def posted_lines(
-    *, actor, start: datetime.date, end: datetime.date
-) -> QuerySet[ExpenseClaimLine]:
+def posted_lines(*, actor, start: datetime.date, end: datetime.date) -> QuerySet[ExpenseClaimLine]:
     """Claim lines posted between start and end (by posting date), within the actor's scope."""
     claims = claim_list(actor=actor).filter(
         status__in=POSTED, posted_on__gte=start, posted_on__lte=end
@@ -326,9 +326,7 @@ def budget_vs_actual(
     return result
 
 
-def spent_by_department(
-    *, actor, start: datetime.date, end: datetime.date
-) -> dict[int, Decimal]:
+def spent_by_department(*, actor, start: datetime.date, end: datetime.date) -> dict[int, Decimal]:
     """Approved spending by the claimant's department, by expense date (for cost per result)."""
     claims = claim_list(actor=actor).filter(
         status__in=[ClaimStatus.APPROVED, ClaimStatus.REVIEWED, *POSTED]

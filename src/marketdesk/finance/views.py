@@ -251,12 +251,9 @@ def claim_detail(request, pk: int):
         and not latest.tasks.exclude(status__in=["waiting", "cancelled"]).exists(),
         "voucher_form": VoucherForm(claim=claim) if is_claimant and claim.editable else None,
         "review_form": ReviewForm(lines=lines)
-        if claim.status == ClaimStatus.APPROVED
-        and request.user.has_perm(FinancePerm.REVIEW_CLAIM)
+        if claim.status == ClaimStatus.APPROVED and request.user.has_perm(FinancePerm.REVIEW_CLAIM)
         else None,
-        "post_form": PostForm(
-            initial={"account": lines[0].category.account if lines else ""}
-        )
+        "post_form": PostForm(initial={"account": lines[0].category.account if lines else ""})
         if claim.status == ClaimStatus.REVIEWED and request.user.has_perm(FinancePerm.POST_CLAIM)
         else None,
         "pay_form": PayForm()
@@ -319,9 +316,10 @@ def claim_action(request, pk: int, action: str):
             )
             messages.success(request, _("Submitted for approval."))
             for line in selectors.claim_lines(claim):
-                budget_line = selectors.line_list(actor=request.user).filter(
-                    pk=line.budget_line_id
-                ).first() or line.budget_line
+                budget_line = (
+                    selectors.line_list(actor=request.user).filter(pk=line.budget_line_id).first()
+                    or line.budget_line
+                )
                 if budget_line.mode == ControlMode.WARN and budget_line.available < 0:
                     messages.warning(
                         request,
@@ -419,9 +417,7 @@ def request_form(request, pk: int | None = None):
                     actor=request.user, request=document, **form.cleaned_data
                 )
             else:
-                document = services.expense_request_create(
-                    actor=request.user, **form.cleaned_data
-                )
+                document = services.expense_request_create(actor=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
             _apply_errors(form, exc) if isinstance(exc, ValidationError) else form.add_error(
                 None, str(exc)
@@ -549,7 +545,12 @@ def _grid(budget, lines) -> list[dict]:
         key = (line.category_id, line.cost_object_type_id, line.cost_object_id)
         row = rows.setdefault(
             key,
-            {"category": line.category, "cost_object": line.cost_object, "cells": {}, "mode": line.mode},
+            {
+                "category": line.category,
+                "cost_object": line.cost_object,
+                "cells": {},
+                "mode": line.mode,
+            },
         )
         row["cells"][line.period] = line
     result = []
@@ -660,7 +661,9 @@ def budget_action(request, pk: int, action: str):
             if not form.is_valid():
                 raise ValidationError(_("Give the fiscal year and the percentage."))
             copy = services.budget_copy(actor=request.user, source=budget, **form.cleaned_data)
-            messages.success(request, _("Copied as a draft for %(year)s.") % {"year": copy.fiscal_year})
+            messages.success(
+                request, _("Copied as a draft for %(year)s.") % {"year": copy.fiscal_year}
+            )
             return redirect("finance:budget_detail", pk=copy.pk)
         else:
             raise Http404

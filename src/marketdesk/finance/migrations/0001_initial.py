@@ -11,516 +11,2057 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0002_user_language_follows_browser'),
-        ('org', '0001_initial'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("core", "0002_user_language_follows_browser"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Budget',
+            name="Budget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='number')),
-                ('fiscal_year', models.PositiveSmallIntegerField(verbose_name='fiscal year')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('period_kind', models.CharField(choices=[('month', 'Months'), ('quarter', 'Quarters')], default='quarter', max_length=8, verbose_name='periods')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='approved at')),
-                ('copied_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='finance.budget', verbose_name='copied from')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.department', verbose_name='unit')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="number")),
+                ("fiscal_year", models.PositiveSmallIntegerField(verbose_name="fiscal year")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[("month", "Months"), ("quarter", "Quarters")],
+                        default="quarter",
+                        max_length=8,
+                        verbose_name="periods",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="approved at"),
+                ),
+                (
+                    "copied_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="finance.budget",
+                        verbose_name="copied from",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget',
-                'verbose_name_plural': 'budgets',
-                'ordering': ['-fiscal_year', 'department__path'],
-                'permissions': [('view_accounting', 'Can see expense accounting'), ('view_analysis', 'Can see expense analysis')],
+                "verbose_name": "budget",
+                "verbose_name_plural": "budgets",
+                "ordering": ["-fiscal_year", "department__path"],
+                "permissions": [
+                    ("view_accounting", "Can see expense accounting"),
+                    ("view_analysis", "Can see expense analysis"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BudgetLine',
+            name="BudgetLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.PositiveSmallIntegerField(verbose_name='period')),
-                ('cost_object_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='cost object id')),
-                ('mode', models.CharField(choices=[('block', 'Block (hard stop)'), ('warn', 'Warn only')], default='block', max_length=6, verbose_name='control')),
-                ('amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='budgeted')),
-                ('supplement', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='supplements')),
-                ('transfer_in', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='transferred in')),
-                ('transfer_out', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='transferred out')),
-                ('committed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='committed')),
-                ('spent', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='spent')),
-                ('alert_level', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('budget', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='finance.budget', verbose_name='budget')),
-                ('cost_object_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype', verbose_name='cost object type')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.PositiveSmallIntegerField(verbose_name="period")),
+                (
+                    "cost_object_id",
+                    models.PositiveBigIntegerField(
+                        blank=True, null=True, verbose_name="cost object id"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("block", "Block (hard stop)"), ("warn", "Warn only")],
+                        default="block",
+                        max_length=6,
+                        verbose_name="control",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="budgeted",
+                    ),
+                ),
+                (
+                    "supplement",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="supplements",
+                    ),
+                ),
+                (
+                    "transfer_in",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="transferred in",
+                    ),
+                ),
+                (
+                    "transfer_out",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="transferred out",
+                    ),
+                ),
+                (
+                    "committed",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="committed",
+                    ),
+                ),
+                (
+                    "spent",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="spent",
+                    ),
+                ),
+                ("alert_level", models.PositiveSmallIntegerField(default=0, editable=False)),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "budget",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="finance.budget",
+                        verbose_name="budget",
+                    ),
+                ),
+                (
+                    "cost_object_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                        verbose_name="cost object type",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget line',
-                'verbose_name_plural': 'budget lines',
-                'ordering': ['budget', 'category__family', 'category__sort_order', 'period', 'pk'],
+                "verbose_name": "budget line",
+                "verbose_name_plural": "budget lines",
+                "ordering": ["budget", "category__family", "category__sort_order", "period", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetEntry',
+            name="BudgetEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('commit', 'Committed'), ('release', 'Released'), ('spend', 'Spent'), ('unspend', 'Spent amount reduced'), ('supplement', 'Supplement'), ('transfer_in', 'Transfer in'), ('transfer_out', 'Transfer out')], max_length=12, verbose_name='kind')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))], verbose_name='amount')),
-                ('source_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('source_label', models.CharField(blank=True, max_length=60, verbose_name='document')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='at')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('source_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='finance.budgetline', verbose_name='line')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("commit", "Committed"),
+                            ("release", "Released"),
+                            ("spend", "Spent"),
+                            ("unspend", "Spent amount reduced"),
+                            ("supplement", "Supplement"),
+                            ("transfer_in", "Transfer in"),
+                            ("transfer_out", "Transfer out"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                        verbose_name="amount",
+                    ),
+                ),
+                ("source_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "source_label",
+                    models.CharField(blank=True, max_length=60, verbose_name="document"),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="at")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "source_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="finance.budgetline",
+                        verbose_name="line",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget entry',
-                'verbose_name_plural': 'budget entries',
-                'ordering': ['-at', '-pk'],
+                "verbose_name": "budget entry",
+                "verbose_name_plural": "budget entries",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetAdjustment',
+            name="BudgetAdjustment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='number')),
-                ('kind', models.CharField(choices=[('supplement', 'Supplementary budget (追加预算)'), ('transfer', 'Transfer between lines (调剂)')], max_length=12, verbose_name='kind')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))], verbose_name='amount (CNY)')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='status')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.department', verbose_name='department')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
-                ('from_line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transfers_out', to='finance.budgetline', verbose_name='from line')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='finance.budgetline', verbose_name='line')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("supplement", "Supplementary budget (追加预算)"),
+                            ("transfer", "Transfer between lines (调剂)"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                        verbose_name="amount (CNY)",
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
+                (
+                    "from_line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers_out",
+                        to="finance.budgetline",
+                        verbose_name="from line",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adjustments",
+                        to="finance.budgetline",
+                        verbose_name="line",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget adjustment',
-                'verbose_name_plural': 'budget adjustments',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "budget adjustment",
+                "verbose_name_plural": "budget adjustments",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ExpenseCategory',
+            name="ExpenseCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
-                ('family', models.CharField(choices=[('promotion', 'Promotion costs'), ('sales', 'Sales costs'), ('service', 'Customer service costs')], max_length=12, verbose_name='family')),
-                ('requires_invoice', models.BooleanField(default=True, verbose_name='invoice required')),
-                ('requires_contract', models.BooleanField(default=False, verbose_name='contract required')),
-                ('account', models.CharField(blank=True, help_text='e.g. 6601.01 销售费用-广告费', max_length=40, verbose_name='ledger account')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='finance.expensecategory', verbose_name='parent category')),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
+                (
+                    "family",
+                    models.CharField(
+                        choices=[
+                            ("promotion", "Promotion costs"),
+                            ("sales", "Sales costs"),
+                            ("service", "Customer service costs"),
+                        ],
+                        max_length=12,
+                        verbose_name="family",
+                    ),
+                ),
+                (
+                    "requires_invoice",
+                    models.BooleanField(default=True, verbose_name="invoice required"),
+                ),
+                (
+                    "requires_contract",
+                    models.BooleanField(default=False, verbose_name="contract required"),
+                ),
+                (
+                    "account",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. 6601.01 销售费用-广告费",
+                        max_length=40,
+                        verbose_name="ledger account",
+                    ),
+                ),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="finance.expensecategory",
+                        verbose_name="parent category",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'expense category',
-                'verbose_name_plural': 'expense categories',
-                'ordering': ['family', 'sort_order', 'code'],
+                "verbose_name": "expense category",
+                "verbose_name_plural": "expense categories",
+                "ordering": ["family", "sort_order", "code"],
             },
         ),
         migrations.AddField(
-            model_name='budgetline',
-            name='category',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='finance.expensecategory', verbose_name='category'),
+            model_name="budgetline",
+            name="category",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="finance.expensecategory",
+                verbose_name="category",
+            ),
         ),
         migrations.CreateModel(
-            name='ExpenseClaim',
+            name="ExpenseClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='number')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Waiting for finance review'), ('reviewed', 'Waiting for posting'), ('posted', 'Posted, waiting for payment'), ('paid', 'Paid'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn')], db_index=True, default='draft', max_length=10, verbose_name='status')),
-                ('total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='amount claimed')),
-                ('approved_total', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='amount approved')),
-                ('request_used', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='taken from the expense request')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed at')),
-                ('review_note', models.TextField(blank=True, verbose_name='review note')),
-                ('voucher_no', models.CharField(blank=True, max_length=40, verbose_name='accounting voucher no.')),
-                ('posted_on', models.DateField(blank=True, null=True, verbose_name='posting date')),
-                ('account', models.CharField(blank=True, max_length=40, verbose_name='account')),
-                ('paid_on', models.DateField(blank=True, null=True, verbose_name='paid on')),
-                ('pay_method', models.CharField(blank=True, choices=[('bank', 'Bank transfer'), ('cash', 'Cash'), ('offset', 'Offset against a loan')], max_length=8, verbose_name='payment method')),
-                ('claimant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='expense_claims', to=settings.AUTH_USER_MODEL, verbose_name='claimant')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.department', verbose_name='department')),
-                ('posted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='posted by')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by')),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="number")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Waiting for finance review"),
+                            ("reviewed", "Waiting for posting"),
+                            ("posted", "Posted, waiting for payment"),
+                            ("paid", "Paid"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="amount claimed",
+                    ),
+                ),
+                (
+                    "approved_total",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="amount approved",
+                    ),
+                ),
+                (
+                    "request_used",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        editable=False,
+                        max_digits=14,
+                        verbose_name="taken from the expense request",
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="submitted at"),
+                ),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="reviewed at"),
+                ),
+                ("review_note", models.TextField(blank=True, verbose_name="review note")),
+                (
+                    "voucher_no",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="accounting voucher no."
+                    ),
+                ),
+                ("posted_on", models.DateField(blank=True, null=True, verbose_name="posting date")),
+                ("account", models.CharField(blank=True, max_length=40, verbose_name="account")),
+                ("paid_on", models.DateField(blank=True, null=True, verbose_name="paid on")),
+                (
+                    "pay_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("bank", "Bank transfer"),
+                            ("cash", "Cash"),
+                            ("offset", "Offset against a loan"),
+                        ],
+                        max_length=8,
+                        verbose_name="payment method",
+                    ),
+                ),
+                (
+                    "claimant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="expense_claims",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="claimant",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="posted by",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewed by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'expense claim',
-                'verbose_name_plural': 'expense claims',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('review_expenseclaim', 'Can review expense claims (finance)'), ('post_expenseclaim', 'Can post expense claims'), ('pay_expenseclaim', 'Can record payment of expense claims')],
+                "verbose_name": "expense claim",
+                "verbose_name_plural": "expense claims",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    ("review_expenseclaim", "Can review expense claims (finance)"),
+                    ("post_expenseclaim", "Can post expense claims"),
+                    ("pay_expenseclaim", "Can record payment of expense claims"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ExpenseClaimLine',
+            name="ExpenseClaimLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('spent_on', models.DateField(verbose_name='date')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))], verbose_name='amount (CNY)')),
-                ('approved_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='approved amount')),
-                ('description', models.CharField(max_length=300, verbose_name='description')),
-                ('link_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='linked record id')),
-                ('budget_line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='finance.budgetline', verbose_name='budget line')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='finance.expensecategory', verbose_name='category')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='finance.expenseclaim', verbose_name='claim')),
-                ('link_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype', verbose_name='linked record type')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("spent_on", models.DateField(verbose_name="date")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                        verbose_name="amount (CNY)",
+                    ),
+                ),
+                (
+                    "approved_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="approved amount",
+                    ),
+                ),
+                ("description", models.CharField(max_length=300, verbose_name="description")),
+                (
+                    "link_id",
+                    models.PositiveBigIntegerField(
+                        blank=True, null=True, verbose_name="linked record id"
+                    ),
+                ),
+                (
+                    "budget_line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="finance.budgetline",
+                        verbose_name="budget line",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="finance.expensecategory",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="finance.expenseclaim",
+                        verbose_name="claim",
+                    ),
+                ),
+                (
+                    "link_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                        verbose_name="linked record type",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'claim line',
-                'verbose_name_plural': 'claim lines',
-                'ordering': ['claim', 'spent_on', 'pk'],
+                "verbose_name": "claim line",
+                "verbose_name_plural": "claim lines",
+                "ordering": ["claim", "spent_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ExpenseRequest',
+            name="ExpenseRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('number', models.CharField(max_length=30, unique=True, verbose_name='number')),
-                ('title', models.CharField(max_length=200, verbose_name='purpose')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))], verbose_name='amount (CNY)')),
-                ('consumed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='used by claims')),
-                ('expected_on', models.DateField(blank=True, null=True, verbose_name='expected on')),
-                ('description', models.TextField(blank=True, verbose_name='details')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='status')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.department', verbose_name='department')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='finance.budgetline', verbose_name='budget line')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("number", models.CharField(max_length=30, unique=True, verbose_name="number")),
+                ("title", models.CharField(max_length=200, verbose_name="purpose")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                        verbose_name="amount (CNY)",
+                    ),
+                ),
+                (
+                    "consumed",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="used by claims",
+                    ),
+                ),
+                (
+                    "expected_on",
+                    models.DateField(blank=True, null=True, verbose_name="expected on"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="details")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="finance.budgetline",
+                        verbose_name="budget line",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'expense request',
-                'verbose_name_plural': 'expense requests',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "expense request",
+                "verbose_name_plural": "expense requests",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='expenseclaim',
-            name='expense_request',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='finance.expenserequest', verbose_name='expense request'),
+            model_name="expenseclaim",
+            name="expense_request",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="claims",
+                to="finance.expenserequest",
+                verbose_name="expense request",
+            ),
         ),
         migrations.CreateModel(
-            name='FinanceSettings',
+            name="FinanceSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_threshold', models.DecimalField(decimal_places=2, default=Decimal('20000.00'), help_text='A claim above this amount needs an approved expense request (事前申请).', max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='expense request needed above (CNY)')),
-                ('near_percent', models.PositiveSmallIntegerField(default=90, verbose_name='warn when a line is used up to (%)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "request_threshold",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("20000.00"),
+                        help_text="A claim above this amount needs an approved expense request (事前申请).",
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="expense request needed above (CNY)",
+                    ),
+                ),
+                (
+                    "near_percent",
+                    models.PositiveSmallIntegerField(
+                        default=90, verbose_name="warn when a line is used up to (%)"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'finance settings',
-                'verbose_name_plural': 'finance settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('near_percent__gte', 1), ('near_percent__lte', 100)), name='finance_settings_near_percent_range'), models.CheckConstraint(condition=models.Q(('request_threshold__gte', 0)), name='finance_settings_threshold')],
+                "verbose_name": "finance settings",
+                "verbose_name_plural": "finance settings",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("near_percent__gte", 1), ("near_percent__lte", 100)),
+                        name="finance_settings_near_percent_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("request_threshold__gte", 0)),
+                        name="finance_settings_threshold",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalBudget',
+            name="HistoricalBudget",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('number', models.CharField(db_index=True, max_length=30, verbose_name='number')),
-                ('fiscal_year', models.PositiveSmallIntegerField(verbose_name='fiscal year')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('period_kind', models.CharField(choices=[('month', 'Months'), ('quarter', 'Quarters')], default='quarter', max_length=8, verbose_name='periods')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='approved at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('copied_from', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.budget', verbose_name='copied from')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='org.department', verbose_name='unit')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("number", models.CharField(db_index=True, max_length=30, verbose_name="number")),
+                ("fiscal_year", models.PositiveSmallIntegerField(verbose_name="fiscal year")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[("month", "Months"), ("quarter", "Quarters")],
+                        default="quarter",
+                        max_length=8,
+                        verbose_name="periods",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="approved at"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "copied_from",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.budget",
+                        verbose_name="copied from",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical budget',
-                'verbose_name_plural': 'historical budgets',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical budget",
+                "verbose_name_plural": "historical budgets",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalBudgetAdjustment',
+            name="HistoricalBudgetAdjustment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('number', models.CharField(db_index=True, max_length=30, verbose_name='number')),
-                ('kind', models.CharField(choices=[('supplement', 'Supplementary budget (追加预算)'), ('transfer', 'Transfer between lines (调剂)')], max_length=12, verbose_name='kind')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))], verbose_name='amount (CNY)')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='status')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='org.department', verbose_name='department')),
-                ('from_line', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.budgetline', verbose_name='from line')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('line', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.budgetline', verbose_name='line')),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("number", models.CharField(db_index=True, max_length=30, verbose_name="number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("supplement", "Supplementary budget (追加预算)"),
+                            ("transfer", "Transfer between lines (调剂)"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                        verbose_name="amount (CNY)",
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "from_line",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.budgetline",
+                        verbose_name="from line",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.budgetline",
+                        verbose_name="line",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical budget adjustment',
-                'verbose_name_plural': 'historical budget adjustments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical budget adjustment",
+                "verbose_name_plural": "historical budget adjustments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalExpenseCategory',
+            name="HistoricalExpenseCategory",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
-                ('family', models.CharField(choices=[('promotion', 'Promotion costs'), ('sales', 'Sales costs'), ('service', 'Customer service costs')], max_length=12, verbose_name='family')),
-                ('requires_invoice', models.BooleanField(default=True, verbose_name='invoice required')),
-                ('requires_contract', models.BooleanField(default=False, verbose_name='contract required')),
-                ('account', models.CharField(blank=True, help_text='e.g. 6601.01 销售费用-广告费', max_length=40, verbose_name='ledger account')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.expensecategory', verbose_name='parent category')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
+                (
+                    "family",
+                    models.CharField(
+                        choices=[
+                            ("promotion", "Promotion costs"),
+                            ("sales", "Sales costs"),
+                            ("service", "Customer service costs"),
+                        ],
+                        max_length=12,
+                        verbose_name="family",
+                    ),
+                ),
+                (
+                    "requires_invoice",
+                    models.BooleanField(default=True, verbose_name="invoice required"),
+                ),
+                (
+                    "requires_contract",
+                    models.BooleanField(default=False, verbose_name="contract required"),
+                ),
+                (
+                    "account",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. 6601.01 销售费用-广告费",
+                        max_length=40,
+                        verbose_name="ledger account",
+                    ),
+                ),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.expensecategory",
+                        verbose_name="parent category",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical expense category',
-                'verbose_name_plural': 'historical expense categories',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical expense category",
+                "verbose_name_plural": "historical expense categories",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalExpenseClaim',
+            name="HistoricalExpenseClaim",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('number', models.CharField(db_index=True, max_length=30, verbose_name='number')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Waiting for finance review'), ('reviewed', 'Waiting for posting'), ('posted', 'Posted, waiting for payment'), ('paid', 'Paid'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn')], db_index=True, default='draft', max_length=10, verbose_name='status')),
-                ('total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='amount claimed')),
-                ('approved_total', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='amount approved')),
-                ('request_used', models.DecimalField(decimal_places=2, default=Decimal('0.00'), editable=False, max_digits=14, verbose_name='taken from the expense request')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted at')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed at')),
-                ('review_note', models.TextField(blank=True, verbose_name='review note')),
-                ('voucher_no', models.CharField(blank=True, max_length=40, verbose_name='accounting voucher no.')),
-                ('posted_on', models.DateField(blank=True, null=True, verbose_name='posting date')),
-                ('account', models.CharField(blank=True, max_length=40, verbose_name='account')),
-                ('paid_on', models.DateField(blank=True, null=True, verbose_name='paid on')),
-                ('pay_method', models.CharField(blank=True, choices=[('bank', 'Bank transfer'), ('cash', 'Cash'), ('offset', 'Offset against a loan')], max_length=8, verbose_name='payment method')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claimant', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='claimant')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='org.department', verbose_name='department')),
-                ('expense_request', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.expenserequest', verbose_name='expense request')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('posted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='posted by')),
-                ('reviewed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("number", models.CharField(db_index=True, max_length=30, verbose_name="number")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Waiting for finance review"),
+                            ("reviewed", "Waiting for posting"),
+                            ("posted", "Posted, waiting for payment"),
+                            ("paid", "Paid"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="amount claimed",
+                    ),
+                ),
+                (
+                    "approved_total",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="amount approved",
+                    ),
+                ),
+                (
+                    "request_used",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        editable=False,
+                        max_digits=14,
+                        verbose_name="taken from the expense request",
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="submitted at"),
+                ),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="reviewed at"),
+                ),
+                ("review_note", models.TextField(blank=True, verbose_name="review note")),
+                (
+                    "voucher_no",
+                    models.CharField(
+                        blank=True, max_length=40, verbose_name="accounting voucher no."
+                    ),
+                ),
+                ("posted_on", models.DateField(blank=True, null=True, verbose_name="posting date")),
+                ("account", models.CharField(blank=True, max_length=40, verbose_name="account")),
+                ("paid_on", models.DateField(blank=True, null=True, verbose_name="paid on")),
+                (
+                    "pay_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("bank", "Bank transfer"),
+                            ("cash", "Cash"),
+                            ("offset", "Offset against a loan"),
+                        ],
+                        max_length=8,
+                        verbose_name="payment method",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claimant",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="claimant",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "expense_request",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.expenserequest",
+                        verbose_name="expense request",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "posted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="posted by",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewed by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical expense claim',
-                'verbose_name_plural': 'historical expense claims',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical expense claim",
+                "verbose_name_plural": "historical expense claims",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalExpenseRequest',
+            name="HistoricalExpenseRequest",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated at')),
-                ('number', models.CharField(db_index=True, max_length=30, verbose_name='number')),
-                ('title', models.CharField(max_length=200, verbose_name='purpose')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))], verbose_name='amount (CNY)')),
-                ('consumed', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, verbose_name='used by claims')),
-                ('expected_on', models.DateField(blank=True, null=True, verbose_name='expected on')),
-                ('description', models.TextField(blank=True, verbose_name='details')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'In approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('returned', 'Returned for changes'), ('withdrawn', 'Withdrawn'), ('closed', 'Closed')], default='draft', max_length=10, verbose_name='status')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('department', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='org.department', verbose_name='department')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('line', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.budgetline', verbose_name='budget line')),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated at"),
+                ),
+                ("number", models.CharField(db_index=True, max_length=30, verbose_name="number")),
+                ("title", models.CharField(max_length=200, verbose_name="purpose")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                        verbose_name="amount (CNY)",
+                    ),
+                ),
+                (
+                    "consumed",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        verbose_name="used by claims",
+                    ),
+                ),
+                (
+                    "expected_on",
+                    models.DateField(blank=True, null=True, verbose_name="expected on"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="details")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "In approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("returned", "Returned for changes"),
+                            ("withdrawn", "Withdrawn"),
+                            ("closed", "Closed"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="org.department",
+                        verbose_name="department",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.budgetline",
+                        verbose_name="budget line",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical expense request',
-                'verbose_name_plural': 'historical expense requests',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical expense request",
+                "verbose_name_plural": "historical expense requests",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Voucher',
+            name="Voucher",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('invoice', 'Invoice (发票)'), ('contract', 'Contract'), ('other', 'Other voucher')], default='invoice', max_length=10, verbose_name='kind')),
-                ('code', models.CharField(blank=True, max_length=20, verbose_name='invoice code')),
-                ('number', models.CharField(max_length=40, verbose_name='number')),
-                ('issued_on', models.DateField(blank=True, null=True, verbose_name='date')),
-                ('amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='amount (CNY)')),
-                ('tax', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='tax')),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('attachment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='core.attachment', verbose_name='scan')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vouchers', to='finance.expenseclaim', verbose_name='claim')),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vouchers', to='finance.expenseclaimline', verbose_name='claim line')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("invoice", "Invoice (发票)"),
+                            ("contract", "Contract"),
+                            ("other", "Other voucher"),
+                        ],
+                        default="invoice",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("code", models.CharField(blank=True, max_length=20, verbose_name="invoice code")),
+                ("number", models.CharField(max_length=40, verbose_name="number")),
+                ("issued_on", models.DateField(blank=True, null=True, verbose_name="date")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="amount (CNY)",
+                    ),
+                ),
+                (
+                    "tax",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="tax",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "attachment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="core.attachment",
+                        verbose_name="scan",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="vouchers",
+                        to="finance.expenseclaim",
+                        verbose_name="claim",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="vouchers",
+                        to="finance.expenseclaimline",
+                        verbose_name="claim line",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'voucher',
-                'verbose_name_plural': 'vouchers',
-                'ordering': ['claim', 'pk'],
+                "verbose_name": "voucher",
+                "verbose_name_plural": "vouchers",
+                "ordering": ["claim", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.UniqueConstraint(fields=('department', 'fiscal_year'), name='finance_one_budget_per_unit_and_year'),
+            model_name="budget",
+            constraint=models.UniqueConstraint(
+                fields=("department", "fiscal_year"), name="finance_one_budget_per_unit_and_year"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.CheckConstraint(condition=models.Q(('fiscal_year__gte', 2000), ('fiscal_year__lte', 2100)), name='finance_budget_year_range'),
+            model_name="budget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("fiscal_year__gte", 2000), ("fiscal_year__lte", 2100)),
+                name="finance_budget_year_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='budgetentry',
-            index=models.Index(fields=['source_type', 'source_id'], name='finance_bud_source__81f6b2_idx'),
+            model_name="budgetentry",
+            index=models.Index(
+                fields=["source_type", "source_id"], name="finance_bud_source__81f6b2_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetentry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='finance_entry_amount_positive'),
+            model_name="budgetentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="finance_entry_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetadjustment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='finance_adjustment_positive'),
+            model_name="budgetadjustment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="finance_adjustment_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetadjustment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('from_line__isnull', True), ('kind', 'supplement')), models.Q(('from_line__isnull', False), ('kind', 'transfer'), models.Q(('from_line', models.F('line')), _negated=True)), _connector='OR'), name='finance_adjustment_lines'),
+            model_name="budgetadjustment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("from_line__isnull", True), ("kind", "supplement")),
+                    models.Q(
+                        ("from_line__isnull", False),
+                        ("kind", "transfer"),
+                        models.Q(("from_line", models.F("line")), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="finance_adjustment_lines",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expensecategory',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='finance_category_not_own_parent'),
+            model_name="expensecategory",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True),
+                name="finance_category_not_own_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0), ('supplement__gte', 0), ('transfer_in__gte', 0), ('transfer_out__gte', 0), ('committed__gte', 0), ('spent__gte', 0)), name='finance_line_amounts_not_negative'),
+            model_name="budgetline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__gte", 0),
+                    ("supplement__gte", 0),
+                    ("transfer_in__gte", 0),
+                    ("transfer_out__gte", 0),
+                    ("committed__gte", 0),
+                    ("spent__gte", 0),
+                ),
+                name="finance_line_amounts_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.CheckConstraint(condition=models.Q(('period__gte', 1), ('period__lte', 12)), name='finance_line_period_range'),
+            model_name="budgetline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period__gte", 1), ("period__lte", 12)),
+                name="finance_line_period_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.CheckConstraint(condition=models.Q(('mode', 'warn'), ('amount__gte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('committed'), '+', models.F('spent')), '+', models.F('transfer_out')), '-', models.F('supplement')), '-', models.F('transfer_in'))), _connector='OR'), name='finance_block_line_never_overspent'),
+            model_name="budgetline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("mode", "warn"),
+                    (
+                        "amount__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    django.db.models.expressions.CombinedExpression(
+                                        models.F("committed"), "+", models.F("spent")
+                                    ),
+                                    "+",
+                                    models.F("transfer_out"),
+                                ),
+                                "-",
+                                models.F("supplement"),
+                            ),
+                            "-",
+                            models.F("transfer_in"),
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="finance_block_line_never_overspent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cost_object_id__isnull', True), ('cost_object_type__isnull', True)), models.Q(('cost_object_id__isnull', False), ('cost_object_type__isnull', False)), _connector='OR'), name='finance_line_cost_object_complete'),
+            model_name="budgetline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cost_object_id__isnull", True), ("cost_object_type__isnull", True)),
+                    models.Q(
+                        ("cost_object_id__isnull", False), ("cost_object_type__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="finance_line_cost_object_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.UniqueConstraint(condition=models.Q(('cost_object_type__isnull', True)), fields=('budget', 'category', 'period'), name='finance_one_line_per_category_period'),
+            model_name="budgetline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("cost_object_type__isnull", True)),
+                fields=("budget", "category", "period"),
+                name="finance_one_line_per_category_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetline',
-            constraint=models.UniqueConstraint(condition=models.Q(('cost_object_type__isnull', False)), fields=('budget', 'category', 'period', 'cost_object_type', 'cost_object_id'), name='finance_one_line_per_category_period_object'),
+            model_name="budgetline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("cost_object_type__isnull", False)),
+                fields=("budget", "category", "period", "cost_object_type", "cost_object_id"),
+                name="finance_one_line_per_category_period_object",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenseclaimline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='finance_claim_line_positive'),
+            model_name="expenseclaimline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="finance_claim_line_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenseclaimline',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_amount__isnull', True), models.Q(('approved_amount__gte', 0), ('approved_amount__lte', models.F('amount'))), _connector='OR'), name='finance_claim_line_approved_range'),
+            model_name="expenseclaimline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_amount__isnull", True),
+                    models.Q(
+                        ("approved_amount__gte", 0), ("approved_amount__lte", models.F("amount"))
+                    ),
+                    _connector="OR",
+                ),
+                name="finance_claim_line_approved_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenserequest',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='finance_request_positive'),
+            model_name="expenserequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="finance_request_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenserequest',
-            constraint=models.CheckConstraint(condition=models.Q(('consumed__gte', 0), ('consumed__lte', models.F('amount'))), name='finance_request_consumed_range'),
+            model_name="expenserequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("consumed__gte", 0), ("consumed__lte", models.F("amount"))),
+                name="finance_request_consumed_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenseclaim',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gte', 0), ('request_used__gte', 0)), name='finance_claim_total'),
+            model_name="expenseclaim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total__gte", 0), ("request_used__gte", 0)),
+                name="finance_claim_total",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenseclaim',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_total__isnull', True), models.Q(('approved_total__gte', 0), ('approved_total__lte', models.F('total'))), _connector='OR'), name='finance_claim_approved_range'),
+            model_name="expenseclaim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_total__isnull", True),
+                    models.Q(
+                        ("approved_total__gte", 0), ("approved_total__lte", models.F("total"))
+                    ),
+                    _connector="OR",
+                ),
+                name="finance_claim_approved_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenseclaim',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['posted', 'paid']), _negated=True), models.Q(('posted_on__isnull', False), models.Q(('voucher_no', ''), _negated=True)), _connector='OR'), name='finance_claim_posted_has_voucher'),
+            model_name="expenseclaim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["posted", "paid"]), _negated=True),
+                    models.Q(
+                        ("posted_on__isnull", False), models.Q(("voucher_no", ""), _negated=True)
+                    ),
+                    _connector="OR",
+                ),
+                name="finance_claim_posted_has_voucher",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expenseclaim',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), _negated=True), ('paid_on__isnull', False), _connector='OR'), name='finance_claim_paid_has_date'),
+            model_name="expenseclaim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "paid"), _negated=True),
+                    ("paid_on__isnull", False),
+                    _connector="OR",
+                ),
+                name="finance_claim_paid_has_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.UniqueConstraint(condition=models.Q(('active', True), ('kind', 'invoice')), fields=('code', 'number'), name='finance_invoice_claimed_once'),
+            model_name="voucher",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("active", True), ("kind", "invoice")),
+                fields=("code", "number"),
+                name="finance_invoice_claimed_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0), ('tax__gte', 0), ('tax__lte', models.F('amount'))), name='finance_voucher_amounts'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__gte", 0), ("tax__gte", 0), ("tax__lte", models.F("amount"))
+                ),
+                name="finance_voucher_amounts",
+            ),
         ),
     ]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketdesk.approvals import services as approvals
@@ -92,7 +93,9 @@ def budget_create(
         number=next_number("YS"),
         fiscal_year=fiscal_year,
         department=department,
-        name=name or f"{department.name} {fiscal_year} 年度营销费用预算",
+        name=name
+        or gettext("%(unit)s marketing expense budget %(year)s")
+        % {"unit": department.name, "year": fiscal_year},
         period_kind=period_kind,
         notes=notes,
         owner=actor,
@@ -297,7 +300,13 @@ def _department_of(actor) -> Department:
     return employee.department
 
 
+def _fresh(line: BudgetLine | None) -> BudgetLine | None:
+    """The line with its budget as the database has it now (callers may hold stale copies)."""
+    return BudgetLine.objects.select_related("budget").get(pk=line.pk) if line else None
+
+
 def _check_adjustment(kind: str, line: BudgetLine, from_line: BudgetLine | None, amount) -> None:
+    line, from_line = _fresh(line), _fresh(from_line)
     if line.budget.status != DocStatus.APPROVED:
         raise ValidationError({"line": [MSG_NOT_APPROVED_BUDGET]})
     if amount is None or amount <= 0:
@@ -376,9 +385,7 @@ def adjustment_update(
 
 
 @transaction.atomic
-def adjustment_submit(
-    *, actor, adjustment: BudgetAdjustment, comment: str = ""
-) -> ApprovalRequest:
+def adjustment_submit(*, actor, adjustment: BudgetAdjustment, comment: str = "") -> ApprovalRequest:
     """A transfer reserves its amount on the line it comes from until it is decided."""
     adjustment = _editable_adjustment(actor, adjustment)
     _check_adjustment(adjustment.kind, adjustment.line, adjustment.from_line, adjustment.amount)

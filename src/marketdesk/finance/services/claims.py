@@ -56,7 +56,9 @@ MSG_TAX_ABOVE_AMOUNT = _("The tax cannot be more than the amount.")
 MSG_REQUEST_NEEDED = _(
     "Claims above ¥%(threshold)s need an approved expense request (事前申请) first."
 )
-MSG_REQUEST_NOT_USABLE = _("Choose one of your approved expense requests that still has money left.")
+MSG_REQUEST_NOT_USABLE = _(
+    "Choose one of your approved expense requests that still has money left."
+)
 MSG_NOT_CLAIMANT = _("Only the claimant may do this.")
 MSG_WRONG_STATE = _("This claim is not at that stage (it is: %(status)s).")
 MSG_REASON_FOR_REDUCTION = _("Give the reason for reducing the approved amount.")
@@ -152,9 +154,7 @@ def expense_request_update(*, actor, request: ExpenseRequest, **fields) -> Expen
 
 
 @transaction.atomic
-def expense_request_submit(
-    *, actor, request: ExpenseRequest, comment: str = ""
-) -> ApprovalRequest:
+def expense_request_submit(*, actor, request: ExpenseRequest, comment: str = "") -> ApprovalRequest:
     """Commits the requested amount on its line (refused under hard control when it is not there)."""
     request = _editable_request(actor, request)
     _check_usable(actor, request.line, "line")
@@ -239,9 +239,7 @@ def _clean_line(actor, number: int, data: dict) -> dict:
         if amount is None or amount <= 0:
             raise ValidationError({"amount": [MSG_POSITIVE]})
         if category.pk != budget_line.category_id and category.parent_id != budget_line.category_id:
-            raise ValidationError(
-                {"category": [MSG_CATEGORY_MISMATCH % {"line": budget_line}]}
-            )
+            raise ValidationError({"category": [MSG_CATEGORY_MISMATCH % {"line": budget_line}]})
         budget = budget_line.budget
         if period_of(spent_on, budget.period_kind) != (budget.fiscal_year, budget_line.period):
             raise ValidationError(
@@ -266,7 +264,12 @@ def _clean_line(actor, number: int, data: dict) -> dict:
 def _check_expense_request(actor, request: ExpenseRequest | None) -> None:
     if request is None:
         return
-    if request.owner_id != actor.pk or request.status != DocStatus.APPROVED or request.remaining <= 0:
+    request = ExpenseRequest.objects.get(pk=request.pk)  # the caller's copy may be stale
+    if (
+        request.owner_id != actor.pk
+        or request.status != DocStatus.APPROVED
+        or request.remaining <= 0
+    ):
         raise ValidationError({"expense_request": [MSG_REQUEST_NOT_USABLE]})
 
 
@@ -613,9 +616,11 @@ def claim_review(
         value = approved.get(line.pk, line.amount)
         if value is None or value < 0 or value > line.amount:
             raise ValidationError(
-                {f"lines[{number}].approved_amount": [
-                    MSG_APPROVED_RANGE % {"number": number, "amount": line.amount}
-                ]}
+                {
+                    f"lines[{number}].approved_amount": [
+                        MSG_APPROVED_RANGE % {"number": number, "amount": line.amount}
+                    ]
+                }
             )
         value = Decimal(value).quantize(CENT)
         if value < line.amount:
@@ -626,7 +631,11 @@ def claim_review(
     locked = control.lock_lines(reduced)
     for line_id in sorted(reduced):
         control.move(
-            locked[line_id], EntryKind.UNSPEND, reduced[line_id], actor=actor, source=claim,
+            locked[line_id],
+            EntryKind.UNSPEND,
+            reduced[line_id],
+            actor=actor,
+            source=claim,
             note=note,
         )
     for line in lines:
@@ -714,7 +723,7 @@ def handover_claims(from_user, to_user, actor) -> int:
         claimant=to_user, updated_by=actor
     )
     moved += ExpenseRequest.objects.filter(
-        owner=from_user, status__in=[DocStatus.DRAFT, DocStatus.RETURNED, DocStatus.REJECTED,
-                                     DocStatus.WITHDRAWN]
+        owner=from_user,
+        status__in=[DocStatus.DRAFT, DocStatus.RETURNED, DocStatus.REJECTED, DocStatus.WITHDRAWN],
     ).update(owner=to_user, updated_by=actor)
     return moved
