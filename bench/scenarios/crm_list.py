@@ -92,7 +92,7 @@ def run(*, org, size, note):
         pages = {"first": 1, "deep": deep_page(rows, PER_PAGE, DEEP_PAGE)}
         if pages["deep"] == 1:
             del pages["deep"]  # one page only
-        note(f"{case}: {rows} rows; deep page = {pages['deep']}")
+        note(f"{case}: {rows} rows; deep page = {pages.get('deep', 1)}")
         client = login(Client(), actor) if page_url else None
         p50s: dict[tuple[str, str], float] = {}
         for label, page in pages.items():

@@ -372,6 +372,16 @@ class TestContacts:
         assert client.delete(one_contact).status_code == 204
         assert not Contact.objects.filter(pk=contact_id).exists()
 
+    def test_a_duplicate_mobile_is_named_on_the_field(self, personas, book, api):
+        response = api(personas.sales1).post(
+            f"{one(book.sales1)}contacts/", {"name": "吴", "mobile": "13811110004"}, format="json"
+        )
+        body = assert_error(response, 400, "invalid", {"mobile"})
+        assert body["fields"]["mobile"] == [
+            "A customer or contact with this mobile already exists: belongs to 吴涛, 销售二组."
+        ]
+        assert not Contact.objects.filter(name="吴").exists()
+
     def test_promotion_staff_read_but_do_not_write_contacts(self, personas, api):
         customer = services.customer_create(actor=personas.promo, name="推广线索有限公司")
         contact = services.contact_create(actor=personas.promo, customer=customer, name="钱")

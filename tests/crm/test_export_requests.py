@@ -44,7 +44,7 @@ def submitted(personas, export_flow):
     request = services.export_request_create(
         actor=personas.leader1, query=QUERY, row_count=1500, reason="年度拜访计划"
     )
-    return request, approvals.request_submit(actor=personas.leader1, document=request)
+    return request, services.export_request_submit(actor=personas.leader1, request=request)
 
 
 def status_of(request) -> str:
@@ -119,6 +119,20 @@ class TestExportApproval:
         )
         with pytest.raises(ValidationError):
             services.export_request_use(actor=personas.leader1, request=request)
+
+    def test_a_submitted_request_is_in_approval(self, personas, submitted):
+        request, _approval = submitted
+        assert status_of(request) == ExportRequestStatus.PENDING
+
+    def test_a_rejected_request_sent_again_is_in_approval_again(self, personas, submitted, decide):
+        request, approval = submitted
+        decide(
+            lambda: approvals.task_reject(
+                actor=personas.manager, task=task_of(approval, personas.manager), reason="范围太大"
+            )
+        )
+        services.export_request_submit(actor=personas.leader1, request=request)
+        assert status_of(request) == ExportRequestStatus.PENDING
 
     def test_a_rejected_request_cannot_be_used(self, personas, submitted, decide):
         request, approval = submitted

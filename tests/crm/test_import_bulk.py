@@ -125,7 +125,7 @@ def test_a_mobile_of_an_earlier_row_is_refused_as_row_by_row(personas, pool):
         ["广州新客户有限公司", "", "", "sales1", "周杰", "13812340002", ""],
     ]
     expected = _import(ROW_BY_ROW, personas.manager, rows)
-    assert [(e.row, e.field) for e in expected] == [(4, "mobile")]
+    assert [(e.row, e.field) for e in expected] == [(4, "contact_mobile")]  # its own column
     Customer.objects.all().delete()
     assert _import(CUSTOMER_IMPORT, personas.manager, rows) == expected
 

@@ -47,8 +47,9 @@ SCENES = {
     "manager": {"all": EVERYONE, "mine": [], "subordinates": SALES, "pool": ["pool"]},
     # Direct reports (the manager owns none) and units headed (总经办): not the whole chain.
     "management": {"all": EVERYONE, "mine": [], "subordinates": [], "pool": []},
-    "promo": {"all": [], "mine": [], "subordinates": [], "pool": []},
-    "service": {"all": [], "mine": [], "subordinates": [], "pool": []},
+    # Promotion analyses and customer service answers every customer (grant_scope "crm" ALL).
+    "promo": {"all": EVERYONE, "mine": [], "subordinates": [], "pool": []},
+    "service": {"all": EVERYONE, "mine": [], "subordinates": [], "pool": []},
     "finance": {"all": [], "mine": [], "subordinates": [], "pool": []},
     "admin": {"all": EVERYONE, "mine": [], "subordinates": [], "pool": ["pool"]},
     "outsider": {"all": [], "mine": [], "subordinates": [], "pool": []},
@@ -92,7 +93,6 @@ class TestCustomerGet:
             ("sales1", "sales2"),
             ("leader1", "sales2"),
             ("leader2", "sales1"),
-            ("promo", "sales1"),
             ("finance", "sales1"),
             ("outsider", "pool"),
         ],
@@ -103,7 +103,14 @@ class TestCustomerGet:
 
     @pytest.mark.parametrize(
         "who, key",
-        [("sales1", "sales1"), ("leader1", "sales1b"), ("manager", "sales2"), ("sales2", "pool")],
+        [
+            ("sales1", "sales1"),
+            ("leader1", "sales1b"),
+            ("manager", "sales2"),
+            ("sales2", "pool"),
+            ("promo", "sales2"),
+            ("service", "sales1"),
+        ],
     )
     def test_a_customer_in_the_scope_is_found(self, personas, book, who, key):
         assert selectors.customer_get(actor=getattr(personas, who), pk=book[key].pk) == book[key]

@@ -276,6 +276,12 @@ class TestExport:
         log = PersonalDataAccessLog.objects.get(user=personas.leader1)
         assert (log.action, log.row_count) == ("export", 3)
         assert "masked" in log.description
+        csv = as_user(personas.leader1).get(
+            "/crm/customers/export/", {"scene": "all", "q": "东方", "format": "csv"}
+        )
+        lines = b"".join(csv.streaming_content).decode("utf-8-sig").splitlines()
+        assert len(lines) == 2 and "138****0001" in lines[1] and "13811110001" not in lines[1]
+        assert PersonalDataAccessLog.objects.filter(user=personas.leader1).count() == 2
 
     def test_unmasked_for_who_may_see_personal_data(self, personas, book, as_user):
         response = as_user(personas.manager).get(
@@ -595,6 +601,24 @@ class TestContacts:
 
         client.post(f"{edit}delete/")
         assert not Contact.objects.filter(pk=contact.pk).exists()
+
+    def test_a_mobile_of_another_customer_is_a_duplicate(self, personas, book, as_user):
+        url = f"{detail(book.sales1)}contacts/new/"
+        blocked = as_user(personas.sales1).post(url, {"name": "吴", "mobile": "13811110004"})
+        assert blocked.context["form"].errors["mobile"] == [
+            "A customer or contact with this mobile already exists: belongs to 吴涛, 销售二组."
+        ]
+        services.settings_update(actor=personas.manager, duplicate_mode="warn")
+        client = as_user(personas.sales1)
+        warned = client.post(url, {"name": "吴", "mobile": "13811110004"})
+        assert "Save again to confirm." in text(warned)
+        assert 'name="confirm_duplicates" value="on"' in text(warned)
+        assert not Contact.objects.filter(name="吴").exists()
+        saved = client.post(
+            url, {"name": "吴", "mobile": "13811110004", "confirm_duplicates": "on"}
+        )
+        assert saved.status_code == 302
+        assert Contact.objects.filter(name="吴", customer=book.sales1).exists()
 
     def test_a_contact_of_another_customer_is_404_under_this_one(self, personas, book, as_user):
         other = services.contact_create(actor=personas.sales1b, customer=book.sales1b, name="赵")

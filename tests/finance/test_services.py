@@ -617,3 +617,18 @@ class TestClaimRules:
         entry = BudgetEntry.objects.get(line=line_of(), kind=EntryKind.COMMIT)
         assert entry.source == claim and entry.source_label == claim.number
         assert entry.by == personas.sales1
+
+
+class TestAdjustmentReach:
+    def test_a_line_out_of_reach_cannot_be_adjusted(self, personas, make_budget, category, flows):
+        budget = make_budget(unit="S2")
+        line = budget.lines.get(category=category("travel"), period=1)
+        with pytest.raises(ValidationError) as error:
+            services.adjustment_create(
+                actor=personas.sales1,
+                kind=AdjustmentKind.SUPPLEMENT,
+                line=line,
+                amount=D("100"),
+                reason="x",
+            )
+        assert "line" in error.value.message_dict

@@ -3,6 +3,7 @@ the database and within the file, written through the CRM services."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -184,16 +185,17 @@ def clean_customer_row(context: ImportContext, values: dict[str, Any], existing:
     # Within the file: the same normalised name, credit code or mobile twice.
     index = context._index.setdefault("_crm_keys", {})
     individual = values.get("kind") == CustomerKind.INDIVIDUAL
-    for what, key in (
-        ("name", "" if individual else name_key(values.get("name", ""))),
-        ("credit_code", values.get("credit_code")),
-        ("mobile", values.get("mobile")),
+    for column, what, key in (
+        ("name", "name", "" if individual else name_key(values.get("name", ""))),
+        ("credit_code", "credit_code", values.get("credit_code")),
+        ("mobile", "mobile", values.get("mobile")),
+        ("contact_mobile", "mobile", values.get("contact_mobile")),  # one mobile space
     ):
         if not key:
             continue
         first = index.setdefault((what, key), context.row)
         if first != context.row:
-            errors[what] = ValidationError(
+            errors[column] = ValidationError(
                 MSG_SAME_IN_FILE,
                 params={"row": first, "what": Customer._meta.get_field(what).verbose_name},
             )
@@ -203,9 +205,16 @@ def clean_customer_row(context: ImportContext, values: dict[str, Any], existing:
             actor=context.actor,
             name=values.get("name", ""),
             credit_code=values.get("credit_code", ""),
-            mobiles=[m for m in (values.get("mobile"), values.get("contact_mobile")) if m],
+            mobiles=[values.get("mobile")],
             kind=values.get("kind") or CustomerKind.COMPANY,
         )
+        if values.get("contact_mobile"):  # reported on the contact's column
+            matches += [
+                dataclasses.replace(match, field="contact_mobile")
+                for match in services.find_duplicates(
+                    actor=context.actor, mobiles=[values["contact_mobile"]]
+                )
+            ]
         if matches and selectors.crm_settings().duplicate_mode == DuplicateMode.BLOCK:
             for match in matches:
                 errors.setdefault(

@@ -1312,8 +1312,8 @@ def export_request_submit(*, actor, request: CustomerExportRequest):
 
     with transaction.atomic():
         approval = approval_services.request_submit(actor=actor, document=request)
-        CustomerExportRequest.objects.filter(
-            pk=request.pk, status=ExportRequestStatus.DRAFT
+        CustomerExportRequest.objects.filter(  # a rejected request may be sent again
+            pk=request.pk, status__in=[ExportRequestStatus.DRAFT, ExportRequestStatus.REJECTED]
         ).update(status=ExportRequestStatus.PENDING)
     return approval
 

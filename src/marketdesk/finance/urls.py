@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reports, views
+from . import budget_views, reports, views
 
 app_name = "finance"
 
@@ -23,23 +23,27 @@ urlpatterns = [
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/edit/", views.request_form, name="request_edit"),
     path("requests/<int:pk>/<str:action>/", views.request_action, name="request_action"),
-    path("budgets/", views.budget_list, name="budget_list"),
-    path("budgets/new/", views.budget_create, name="budget_create"),
-    path("budgets/<int:pk>/", views.budget_detail, name="budget_detail"),
-    path("budgets/<int:pk>/edit/", views.budget_edit, name="budget_edit"),
-    path("budgets/<int:pk>/lines/", views.budget_lines, name="budget_lines"),
+    path("budgets/", budget_views.budget_list, name="budget_list"),
+    path("budgets/new/", budget_views.budget_create, name="budget_create"),
+    path("budgets/<int:pk>/", budget_views.budget_detail, name="budget_detail"),
+    path("budgets/<int:pk>/edit/", budget_views.budget_edit, name="budget_edit"),
+    path("budgets/<int:pk>/lines/", budget_views.budget_lines, name="budget_lines"),
     path(
         "budgets/<int:pk>/lines/<int:line_pk>/delete/",
-        views.budget_line_delete,
+        budget_views.budget_line_delete,
         name="budget_line_delete",
     ),
-    path("budgets/<int:pk>/<str:action>/", views.budget_action, name="budget_action"),
-    path("lines/", views.line_list, name="line_list"),
-    path("lines/<int:pk>/", views.line_detail, name="line_detail"),
-    path("adjustments/", views.adjustment_list, name="adjustment_list"),
-    path("adjustments/new/", views.adjustment_create, name="adjustment_create"),
-    path("adjustments/<int:pk>/", views.adjustment_detail, name="adjustment_detail"),
-    path("adjustments/<int:pk>/<str:action>/", views.adjustment_action, name="adjustment_action"),
+    path("budgets/<int:pk>/<str:action>/", budget_views.budget_action, name="budget_action"),
+    path("lines/", budget_views.line_list, name="line_list"),
+    path("lines/<int:pk>/", budget_views.line_detail, name="line_detail"),
+    path("adjustments/", budget_views.adjustment_list, name="adjustment_list"),
+    path("adjustments/new/", budget_views.adjustment_create, name="adjustment_create"),
+    path("adjustments/<int:pk>/", budget_views.adjustment_detail, name="adjustment_detail"),
+    path(
+        "adjustments/<int:pk>/<str:action>/",
+        budget_views.adjustment_action,
+        name="adjustment_action",
+    ),
     path("accounting/", reports.accounting, name="accounting"),
     path("analysis/", reports.analysis, name="analysis"),
 ]

@@ -51,6 +51,7 @@ MSG_PERCENT_RANGE = _("Give a percentage between -100 and 1000.")
 MSG_POSITIVE = _("The amount must be more than zero.")
 MSG_NOT_NEGATIVE = _("The amount cannot be negative.")
 MSG_COST_OBJECT = _("The cost object was not found.")
+MSG_LINE_OUT_OF_REACH = _("This budget line was not found.")
 
 CENT = Decimal("0.01")
 
@@ -334,6 +335,7 @@ def adjustment_create(
     department = _department_of(actor)
     if kind != AdjustmentKind.TRANSFER:
         from_line = None
+    _check_reach(actor, line=line, from_line=from_line)
     _check_adjustment(kind, line, from_line, amount)
     adjustment = BudgetAdjustment(
         number=next_number("TZ"),
@@ -349,6 +351,16 @@ def adjustment_create(
     _stamp(adjustment, actor)
     _save(adjustment)
     return adjustment
+
+
+def _check_reach(actor, **lines: BudgetLine | None) -> None:
+    """Only lines the actor may see (their budgets, or lines they may charge) can be adjusted."""
+    from ..selectors import line_list  # selectors import the services; import late
+
+    visible = line_list(actor=actor)
+    for field, line in lines.items():
+        if line is not None and not visible.filter(pk=line.pk).exists():
+            raise ValidationError({field: [MSG_LINE_OUT_OF_REACH]})
 
 
 def _editable_adjustment(actor, adjustment: BudgetAdjustment) -> BudgetAdjustment:
@@ -376,6 +388,7 @@ def adjustment_update(
         from_line = None
     else:
         from_line = from_line or adjustment.from_line
+    _check_reach(actor, line=line, from_line=from_line)
     _check_adjustment(adjustment.kind, line, from_line, amount)
     adjustment.line, adjustment.from_line = line, from_line
     adjustment.amount, adjustment.reason = amount, reason
