@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketdesk.approvals.registry import ApprovalDocument, register_document
 from marketdesk.core.jobs import Job, register_job
+from marketdesk.core.metrics import CUSTOMERS_WON, register_metric
 from marketdesk.core.numbering import SequenceDefault, register_sequence
 from marketdesk.core.registry import (
     NavItem,
@@ -224,6 +225,8 @@ def _timeline(record):
 
 
 register_timeline_provider(_timeline)
+
+register_metric(CUSTOMERS_WON, _("Customers won"), selectors.customers_won)
 
 register_handover(
     HandoverTarget("crm.customers", _("Customers and revisits"), services.customers_handover)

@@ -104,24 +104,29 @@ def search_condition(text: str) -> Q:
     Index-friendly on a million customers: the name part goes through the bigram index of
     `name_search` (same rows as `name_key__contains`), a mobile prefix is a range
     (`mobile >= '1391234' AND mobile < '1391235'`, the same rows as `startswith` for digits),
-    which SQLite's B-tree index can use where its LIKE cannot."""
+    which SQLite's B-tree index can use where its LIKE cannot. The alternatives are one
+    `id IN (... UNION ...)` subquery: as ORs beside the scope and the list's ORDER BY ...
+    LIMIT, PostgreSQL walked the last-contact index through every customer (15 s for a
+    mobile that matches nothing)."""
     text = (text or "").strip()[:100]
     if not text:
         return Q()
     digits = text.replace(" ", "").replace("-", "").removeprefix("+86")
     if digits.isdigit() and len(digits) >= 4:
-        return (
-            _digit_prefix("mobile", digits)
-            | Q(
-                pk__in=Contact.objects.filter(_digit_prefix("mobile", digits)).values("customer_id")
+        return Q(
+            pk__in=Customer.objects.filter(_digit_prefix("mobile", digits))
+            .values("pk")
+            .union(
+                Contact.objects.filter(_digit_prefix("mobile", digits)).values("customer_id"),
+                Customer.objects.filter(number=text).values("pk"),
             )
-            | Q(number=text)
         )
     key = name_key(text) or text.lower()
-    condition = name_search.name_condition(key) | Q(number=text.upper())
+    found = Customer.objects.filter(name_search.name_condition(key)).values("pk")
+    others = [Customer.objects.filter(number=text.upper()).values("pk")]
     if len(text) == 18:
-        condition |= Q(credit_code=text.upper())
-    return condition
+        others.append(Customer.objects.filter(credit_code=text.upper()).values("pk"))
+    return Q(pk__in=found.union(*others))
 
 
 def customer_search(*, actor, text: str, scene: str = Scene.ALL) -> QuerySet[Customer]:
@@ -399,6 +404,29 @@ def customer_analysis(*, actor, start: datetime.date, end: datetime.date) -> dic
         "dormant_by_month": dormant_by_month,
         "activity": activity,
     }
+
+
+def customers_won(*, department_ids, start: datetime.date, end: datetime.date) -> dict:
+    """Customers whose first deal fell in [start, end], per unit, each unit counting its
+    sub-units too (the "crm.customers_won" business metric; no actor: an aggregate)."""
+    from decimal import Decimal
+
+    units = {d.pk: d.path for d in Department.objects.filter(pk__in=list(department_ids))}
+    if not units:
+        return {}
+    start_at = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
+    end_at = timezone.make_aware(datetime.datetime.combine(end, datetime.time.max))
+    per_unit = (
+        Customer.objects.filter(won_at__gte=start_at, won_at__lte=end_at, department__isnull=False)
+        .values("department__path")
+        .annotate(n=Count("pk"))
+    )
+    totals = dict.fromkeys(units, Decimal(0))
+    for row in per_unit:
+        for unit_id, path in units.items():
+            if row["department__path"].startswith(path):
+                totals[unit_id] += row["n"]
+    return totals
 
 
 def share_access_choices() -> list[tuple[str, str]]:
