@@ -32,7 +32,7 @@ def voucher_line_columns() -> list[Column]:
         Column(_("Category"), lambda row: str(row.category), 20),
         Column(_("Department"), lambda row: row.claim.department.name, 14),
         Column(_("Claimant"), lambda row: str(row.claim.claimant), 12),
-        Column(_("Claim"), lambda row: row.claim.number, 16),
+        Column(_("Claim no."), lambda row: row.claim.number, 16),
         Column(_("Date"), lambda row: row.spent_on, 12),
         Column(_("Description"), lambda row: row.description, 30),
         Column(_("Debit (CNY)"), lambda row: row.effective, 14),

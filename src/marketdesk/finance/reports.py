@@ -46,7 +46,8 @@ def accounting(request):
         rows = selectors.posted_lines(actor=request.user, start=start, end=end).iterator(
             chunk_size=2000
         )
-        name = f"{_('voucher-lines')}-{start:%Y%m%d}-{end:%Y%m%d}"
+        label = _("voucher-lines")
+        name = f"{label}-{start:%Y%m%d}-{end:%Y%m%d}"
         if request.GET["format"] == "csv":
             return csv_response(filename=name, columns=voucher_line_columns(), rows=rows)
         return xlsx_response(
