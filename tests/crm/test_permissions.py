@@ -78,10 +78,6 @@ class TestScope:
             assert response.status_code == 302 and "/login/" in response["Location"], url
         assert client.get("/api/v1/crm/customers/").status_code in (401, 403)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG selectors.can_edit_customer: scoped(CHANGE_CUSTOMER) counts read-only shares",
-    )
     def test_a_read_only_team_member_sees_but_may_not_edit(self, personas, book, as_user):
         from marketdesk.core import services as core_services
 

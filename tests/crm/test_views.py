@@ -694,10 +694,6 @@ class TestFollowUps:
         assert response.status_code == 200
         assert not FollowUp.objects.exists()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG selectors.can_edit_customer: scoped(CHANGE_CUSTOMER) counts read-only shares",
-    )
     def test_someone_who_may_only_see_the_customer_may_not_follow_up(self, personas, book, as_user):
         services.customer_assign(
             actor=personas.manager, customer=book.pooled, to_user=personas.sales1

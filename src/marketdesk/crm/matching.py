@@ -21,25 +21,25 @@ SUFFIXES = sorted(
         "总公司",
         "分公司",
         "公司",
-        "coltd",
-        "companylimited",
-        "limited",
-        "ltd",
-        "inc",
-        "corp",
-        "co",
     ],
     key=len,
     reverse=True,
 )
 _DROP = re.compile(r"[\W_]+", re.UNICODE)  # spaces, punctuation (full and half width), symbols
+# English legal forms count only as separate words at the end ("Apple Inc.", "ABC Co., Ltd."),
+# never inside a word ("Tesco", "Disco").
+_ENGLISH_FORMS = re.compile(
+    r"(?:[\s,.&]+(?:co\.?,?\s*ltd|company\s+limited|limited|ltd|inc|corp(?:oration)?|co|llc|plc"
+    r"|gmbh))+\.?\s*$"
+)
 
 
 def name_key(name: str) -> str:
     """The comparable form of a customer name (stored on the customer, indexed)."""
     text = unicodedata.normalize("NFKC", name or "")  # full-width -> half-width
     text = convert(text, "zh-hans").lower()  # traditional -> simplified
-    text = _DROP.sub("", text)
+    stripped = _ENGLISH_FORMS.sub("", text)
+    text = _DROP.sub("", stripped if _DROP.sub("", stripped) else text)
     for _ in range(2):  # "xx集团有限公司" and "xx(中国)有限公司" lose both parts
         for suffix in SUFFIXES:
             if text.endswith(suffix) and len(text) > len(suffix):

@@ -341,14 +341,21 @@ class Customer(BaseModel):
             ("manage_crm_settings", _("Can manage pools, limits and CRM settings")),
         ]
         indexes = [
-            models.Index(fields=["owner", "stage", "last_contact_at"], name="crm_cust_owner_stage"),
-            models.Index(fields=["owner", "last_contact_at"], name="crm_cust_owner_contact"),
+            # The list's order is (-last_contact_at, -id): with "id" in the index PostgreSQL
+            # reads the first 50 rows straight from it (without, it sorts every customer
+            # with the same last contact, e.g. all never contacted: 0.5-1.2 s on 1M rows).
             models.Index(
-                fields=["department", "stage", "last_contact_at"], name="crm_cust_dept_stage"
+                fields=["owner", "stage", "last_contact_at", "id"], name="crm_cust_owner_stage"
             ),
-            models.Index(fields=["department", "last_contact_at"], name="crm_cust_dept_contact"),
-            models.Index(fields=["stage", "last_contact_at"], name="crm_cust_stage_contact"),
-            models.Index(fields=["last_contact_at"], name="crm_cust_contact"),
+            models.Index(fields=["owner", "last_contact_at", "id"], name="crm_cust_owner_contact"),
+            models.Index(
+                fields=["department", "stage", "last_contact_at", "id"], name="crm_cust_dept_stage"
+            ),
+            models.Index(
+                fields=["department", "last_contact_at", "id"], name="crm_cust_dept_contact"
+            ),
+            models.Index(fields=["stage", "last_contact_at", "id"], name="crm_cust_stage_contact"),
+            models.Index(fields=["last_contact_at", "id"], name="crm_cust_contact"),
             models.Index(fields=["pool", "pooled_at"], name="crm_cust_pool"),
             models.Index(fields=["owner", "next_contact_at"], name="crm_cust_owner_next"),
         ]

@@ -115,17 +115,20 @@ def search_condition(text: str) -> Q:
     if digits.isdigit() and len(digits) >= 4:
         return Q(
             pk__in=Customer.objects.filter(_digit_prefix("mobile", digits))
+            .order_by()
             .values("pk")
             .union(
-                Contact.objects.filter(_digit_prefix("mobile", digits)).values("customer_id"),
-                Customer.objects.filter(number=text).values("pk"),
+                Contact.objects.filter(_digit_prefix("mobile", digits))
+                .order_by()  # no ORDER BY inside a UNION (SQLite refuses it)
+                .values("customer_id"),
+                Customer.objects.filter(number=text).order_by().values("pk"),
             )
         )
     key = name_key(text) or text.lower()
-    found = Customer.objects.filter(name_search.name_condition(key)).values("pk")
-    others = [Customer.objects.filter(number=text.upper()).values("pk")]
+    found = Customer.objects.filter(name_search.name_condition(key)).order_by().values("pk")
+    others = [Customer.objects.filter(number=text.upper()).order_by().values("pk")]
     if len(text) == 18:
-        others.append(Customer.objects.filter(credit_code=text.upper()).values("pk"))
+        others.append(Customer.objects.filter(credit_code=text.upper()).order_by().values("pk"))
     return Q(pk__in=found.union(*others))
 
 
@@ -158,9 +161,30 @@ def can_edit_customer(*, actor, customer: Customer) -> bool:
         return True
     if not actor.has_perm(CrmPerm.CHANGE_CUSTOMER):
         return False
-    return scoped(
-        Customer.objects.filter(pk=customer.pk), actor=actor, perm=CrmPerm.CHANGE_CUSTOMER
+    return scoped(  # shares were handled above: a read-only team member may not edit
+        Customer.objects.filter(pk=customer.pk),
+        actor=actor,
+        perm=CrmPerm.CHANGE_CUSTOMER,
+        shared=False,
     ).exists()
+
+
+def can_follow_up(*, actor, customer: Customer) -> bool:
+    """Anyone who may add follow-ups and sees the (owned) customer: the owner and team, and
+    customer service answering the hotline (R5.2.1). Pool customers are claimed first."""
+    return bool(
+        customer.owner_id is not None
+        and actor.has_perm(CrmPerm.ADD_FOLLOW_UP)
+        and (
+            can_edit_customer(actor=actor, customer=customer)
+            or scoped(  # seen through the role's scope; a read-only team member only reads
+                Customer.objects.filter(pk=customer.pk),
+                actor=actor,
+                perm=CrmPerm.VIEW_CUSTOMER,
+                shared=False,
+            ).exists()
+        )
+    )
 
 
 def team_members(customer: Customer) -> QuerySet[RecordShare]:

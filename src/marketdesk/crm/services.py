@@ -558,6 +558,10 @@ def customer_assign(
     previous = customer.owner
     was_locked = customer.locked
     _set_owner(customer, to_user, employee, now=timezone.now())
+    # It now returns to the new owner's pool (a 华南 customer moved to 华东 returns there).
+    customer.pool = pool_for(department=employee.department, province=customer.province) or (
+        customer.pool
+    )
     customer.locked = was_locked if previous is not None else False
     customer.updated_by = actor
     customer._history_user = actor
@@ -803,7 +807,11 @@ def follow_up_create(
 ) -> FollowUp:
     """Record a follow-up; it moves the customer's last and next contact and, if given, stage."""
     _check(actor, CrmPerm.ADD_FOLLOW_UP)
-    customer = _editable_customer(actor, customer)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.owner_id is None:
+        raise ValidationError(MSG_IN_POOL, code="in_pool")
+    if not selectors.can_follow_up(actor=actor, customer=customer):
+        raise PermissionDenied(MSG_NO_PERMISSION)
     now = timezone.now()
     at = at or now
     errors: dict[str, list] = {}
@@ -927,6 +935,8 @@ def revisit_record(
     crm = _crm_settings()
     if satisfaction <= crm.low_satisfaction and customer.department_id:
         head = department_head(customer.department)
+        if head is not None and head.user_id == customer.owner_id and customer.department.parent:
+            head = department_head(customer.department.parent)  # the leader's own customer
         if head is not None:
             notify(
                 recipients=[head.user],

@@ -373,7 +373,7 @@ def customer_detail(request, pk: int):
             "members": selectors.team_members(customer),
             "panels": panels,
             "can_edit": can_edit,
-            "can_follow": can_edit and user.has_perm(CrmPerm.ADD_FOLLOW_UP),
+            "can_follow": selectors.can_follow_up(actor=user, customer=customer),
             "can_claim": customer.in_pool and user.has_perm(CrmPerm.CLAIM_CUSTOMER),
             "can_assign": user.has_perm(CrmPerm.ASSIGN_CUSTOMER),
             "can_return": not customer.in_pool
