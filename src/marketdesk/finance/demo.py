@@ -138,6 +138,16 @@ def _decide(request, steps: int | None = None, *, how: str = "approve", reason: 
     _settle(request.document)
 
 
+def _ensure_default_categories() -> None:
+    """The category tree is seeded by migration 0002; a database whose rows were flushed since
+    (a test database after a transactional test) gets it again, idempotently."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("marketdesk.finance.migrations.0002_categories").create(apps, None)
+
+
 def build_finance() -> str:
     users = {u.username: u for u in get_user_model().objects.all()}
     if "wangfang" not in users or Budget.objects.exists():
@@ -146,6 +156,7 @@ def build_finance() -> str:
         return "skipped"
     system = users["system"]
     units = {d.code: d for d in Department.objects.all()}
+    _ensure_default_categories()
     categories = {c.code: c for c in ExpenseCategory.objects.all()}
 
     to_gm = [_step("总经理审批", ApproverKind.NAMED_DEPARTMENT_HEAD, department=units["GM"])]
