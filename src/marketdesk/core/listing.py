@@ -66,6 +66,7 @@ def list_page(
     default_sort: str,
     filterset_class=None,
     search_fields: list[str] | None = None,
+    paginator_class: type[Paginator] = Paginator,
 ) -> ListResult:
     queryset, filterset, search = filtered(
         request, queryset, filterset_class=filterset_class, search_fields=search_fields
@@ -81,7 +82,7 @@ def list_page(
     except ValueError:
         per_page = PER_PAGE_CHOICES[0]
     per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
-    paginator = Paginator(queryset, per_page)
+    paginator = paginator_class(queryset, per_page)
     requested = request.GET.get("page") or 1
     try:
         page = paginator.page(requested)
