@@ -54,7 +54,7 @@ def test_a_salesperson_claims_follows_up_and_sees_it_due_today(page, e2e_persona
 
     page.goto("/crm/pool/")
     row = page.locator("#list-results tbody tr", has_text=NAME)
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=30_000):
         row.locator("button.md-claim").click()
     assert page.url.endswith("/crm/pool/")
     expect(page.locator("#list-results")).not_to_contain_text(NAME)
@@ -69,7 +69,7 @@ def test_a_salesperson_claims_follows_up_and_sees_it_due_today(page, e2e_persona
     form.locator("select[name=kind]").select_option("phone")
     form.locator("textarea[name=content]").fill("电话沟通，客户需要报价单")
     form.locator("input[name=next_at]").fill(next_at.strftime("%Y-%m-%dT%H:%M"))
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=30_000):
         page.click("#md-save-follow-up")
     page.wait_for_url(re.compile(rf"/crm/customers/{pooled.pk}/"))
     expect(page.locator("#md-next-contact")).not_to_have_text("—")

@@ -224,7 +224,7 @@ class TestBudgetsApi:
             == 201
         )
 
-    def test_categories_are_readable_by_anyone_signed_in(self, personas, api):
+    def test_categories_are_readable_by_anyone_signed_in(self, personas, api, category):
         codes = {
             row["code"] for row in api(personas.outsider).get("/api/v1/finance/categories/").json()
         }
