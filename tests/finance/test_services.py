@@ -7,9 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from marketdesk.approvals import services as approvals
 from marketdesk.approvals.services import latest_request
