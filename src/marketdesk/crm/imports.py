@@ -102,7 +102,7 @@ COLUMNS = (
         "credit_code",
         _("Unified social credit code"),
         parse=_credit,
-        example="91320594MA1MXXXXXX",
+        example="91320594MA1P3K7Q2T",
         text=True,
         width=22,
     ),
