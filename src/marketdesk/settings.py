@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "marketdesk.approvals",
     "marketdesk.crm",
     "marketdesk.finance",
+    "marketdesk.sales",
 ]
 INSTALLED_APPS += _env_list("MARKETDESK_EXTRA_APPS")
 
@@ -293,6 +294,19 @@ SPECTACULAR_SETTINGS = {
         "CustomerKindEnum": "marketdesk.crm.models.CustomerKind",
         "FollowUpKindEnum": "marketdesk.crm.models.FollowUpKind",
         "RevisitStatusEnum": "marketdesk.crm.models.RevisitStatus",
+        "SalesOrderStatusEnum": "marketdesk.sales.models.OrderStatus",
+        "SalesReceiptStatusEnum": "marketdesk.sales.models.ReceiptStatus",
+        "SalesTaskStatusEnum": "marketdesk.sales.models.TaskStatus",
+        "SalesTaskKindEnum": "marketdesk.sales.models.TaskKind",
+        "SalesDeliveryStatusEnum": "marketdesk.sales.models.DeliveryStatus",
+        "OpportunityStatusEnum": "marketdesk.sales.models.OpportunityStatus",
+        "ProductStatusEnum": "marketdesk.sales.models.ProductStatus",
+        "SalesPayMethodEnum": "marketdesk.sales.models.PayMethod",
+        "ChannelTierEnum": "marketdesk.sales.models.ChannelTier",
+        "CreditModeEnum": "marketdesk.sales.models.CreditMode",
+        "PaymentTermsEnum": "marketdesk.sales.models.PaymentTerms",
+        "SalesTargetMetricEnum": "marketdesk.sales.models.TargetMetric",
+        "SalesTargetSubjectEnum": "marketdesk.sales.models.TargetSubject",
     },
 }
 

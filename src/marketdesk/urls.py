@@ -13,6 +13,7 @@ from marketdesk.core.i18n import set_language
 from marketdesk.crm import api as crm_api
 from marketdesk.finance import api as finance_api
 from marketdesk.org import api as org_api
+from marketdesk.sales import api as sales_api
 
 router = DefaultRouter()
 router.register("notifications", core_api.NotificationViewSet, basename="notification")
@@ -23,6 +24,7 @@ org_api.register(router)
 approvals_api.register(router)
 crm_api.register(router)
 finance_api.register(router)
+sales_api.register(router)
 
 admin.site.login = login_required(admin.site.login)  # one sign-in page, with its lockout and 2FA
 
@@ -41,6 +43,7 @@ urlpatterns = [
     path("approvals/", include("marketdesk.approvals.urls")),
     path("crm/", include("marketdesk.crm.urls")),
     path("finance/", include("marketdesk.finance.urls")),
+    path("sales/", include("marketdesk.sales.urls")),
     path("imports/", include("marketdesk.core.import_urls")),
     path("", include("marketdesk.core.urls")),
 ]

@@ -113,6 +113,12 @@ SHIPPED: dict[str, ShippedRole] = {
 }
 
 
+def ship_role(role: ShippedRole) -> None:
+    """Called by later apps at start-up to ship a role of their own (e.g. sales ships the
+    production and logistics coordinator who works on an order's coordination tasks)."""
+    SHIPPED.setdefault(role.code, role)
+
+
 def grant(role_code: str, *permissions: str) -> None:
     """Called by later apps at start-up to extend a shipped role."""
     SHIPPED[role_code].permissions.update(permissions)

@@ -1,0 +1,1 @@
+"""The demo company's opportunities (step of the sales demo)."""

@@ -1,0 +1,1 @@
+"""The demo company's orders (step of the sales demo)."""

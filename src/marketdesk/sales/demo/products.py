@@ -1,0 +1,1 @@
+"""The demo company's products (step of the sales demo)."""

@@ -1,0 +1,1 @@
+"""The demo company's receipts (step of the sales demo)."""

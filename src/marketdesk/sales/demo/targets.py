@@ -1,0 +1,1 @@
+"""The demo company's targets (step of the sales demo)."""

@@ -1,0 +1,1 @@
+"""What the orders part of sales plugs into the registries (nav, approvals, todos, search...)."""

@@ -1,0 +1,1 @@
+"""What the products part of sales plugs into the registries (nav, approvals, todos, search...)."""

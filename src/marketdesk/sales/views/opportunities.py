@@ -1,0 +1,3 @@
+"""Pages of the opportunities part of sales."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the orders part of sales."""
+
+urlpatterns: list = []

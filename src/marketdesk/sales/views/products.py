@@ -1,0 +1,3 @@
+"""Pages of the products part of sales."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the receipts part of sales."""
+
+urlpatterns: list = []
