@@ -12,9 +12,12 @@ contact (newest first), 50 rows a page:
   Client (when crm/urls.py has `customer_list`), and `..._api` for
   `GET /api/v1/crm/customers/?...` (when the API is routed);
 
-for the first page and page 200 (OFFSET 9,950: "deep"), REPEAT timed calls after 2 warm-up
-calls: wall p50/p95 and the CPU p50 of this process, SQL statements per request, the rows
-each case matches, and the deep/first ratio of the p50s."""
+for the first page and page 200 ("deep"), REPEAT timed calls after 2 warm-up calls: wall
+p50/p95 and the CPU p50 of this process, SQL statements per request, the rows each case
+matches, and the deep/first ratio of the p50s. The page reaches page 200 as its "Next" link
+does, by cursor (`?after=` the last row of page 199; core.listing keyset paging), so the deep
+query and page are the cursor query plus the capped count; the API still pages by OFFSET
+(`crm_list_<case>_deep_api`)."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from django.urls import NoReverseMatch, reverse
 from bench.crm_generators import prepare
 from bench.scenarios._crm import crm_actors, deep_page, login, probe
 from bench.timing import Figure, count_queries, percentile, timed
+from marketdesk.core.listing import _encode_cursor, _rows_after
 from marketdesk.crm import selectors
 from marketdesk.crm.models import Customer
 
@@ -97,11 +101,16 @@ def run(*, org, size, note):
         p50s: dict[tuple[str, str], float] = {}
         for label, page in pages.items():
             offset = (page - 1) * PER_PAGE
+            cursor_row = _queryset(actor, scene, filters)[offset - 1] if offset else None
+            after = _encode_cursor(cursor_row, "last_contact_at") if cursor_row else ""
+            cursor = (cursor_row.last_contact_at, cursor_row.pk) if cursor_row else None
 
-            def query(actor=actor, scene=scene, filters=filters, offset=offset):
+            def query(actor=actor, scene=scene, filters=filters, cursor=cursor):
                 queryset = _queryset(actor, scene, filters)
-                queryset.count()
-                return list(queryset[offset : offset + PER_PAGE])
+                selectors.capped_count(queryset)
+                if cursor is None:
+                    return list(queryset[:PER_PAGE])
+                return _rows_after(queryset, "last_contact_at", True, cursor, PER_PAGE)
 
             p50s[("query", label)] = yield from _figures(
                 f"crm_list_{case}_{label}_query", query, REPEAT
@@ -110,6 +119,8 @@ def run(*, org, size, note):
                 continue
             for kind, url in (("page", page_url), ("api", api_url)):
                 target = f"{url}?{_params(scene, filters, page)}"
+                if kind == "page" and after:
+                    target += f"&after={after}"
                 if not probe(client, target, {}, note):
                     continue
 
