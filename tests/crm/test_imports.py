@@ -221,6 +221,19 @@ class TestCustomerImport:
         existing = fresh(existing)
         assert (existing.level, existing.owner) == ("A", personas.sales1b)
 
+    def test_updating_a_customer_updates_its_contact_instead_of_adding_it_again(
+        self, personas, make_customer
+    ):
+        existing = make_customer(personas.sales1, name="甲公司", credit_code=CREDIT_1)
+        cells = row(
+            name="甲公司", credit_code=CREDIT_1, contact_name="钱进", contact_mobile="13812345678"
+        )
+        for _ in range(2):
+            job = run(personas.manager, [cells], mode=ImportMode.UPSERT, key_field="credit_code")
+            assert job.status == ImportStatus.DONE, job.errors
+        contacts = list(fresh(existing).contacts.values_list("name", "mobile"))
+        assert contacts == [("钱进", "13812345678")]
+
     @pytest.mark.parametrize("who", ["sales1", "leader1", "admin", "finance"])
     def test_only_people_who_may_import_and_add_customers_may_run_it(self, personas, pool, who):
         with pytest.raises(PermissionDenied):

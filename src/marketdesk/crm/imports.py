@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
@@ -249,7 +249,18 @@ def write_customer(actor, values: dict[str, Any], existing: Customer | None) -> 
             services.customer_assign(actor=actor, customer=customer, to_user=owner)
         outcome = Outcome.UPDATED
     if contact.get("name"):
-        services.contact_create(actor=actor, customer=customer, confirm_duplicates=True, **contact)
+        # Updating a customer updates its contact of that name (or mobile) rather than adding
+        # the same person again.
+        same = Q(name=contact["name"])
+        if contact.get("mobile"):
+            same |= Q(mobile=contact["mobile"])
+        known = customer.contacts.filter(same).order_by("-is_primary", "pk").first()
+        if existing is not None and known is not None:
+            services.contact_update(actor=actor, contact=known, confirm_duplicates=True, **contact)
+        else:
+            services.contact_create(
+                actor=actor, customer=customer, confirm_duplicates=True, **contact
+            )
     return outcome
 
 
