@@ -303,7 +303,12 @@ class Customer(BaseModel):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     products_of_interest = models.CharField(_("products of interest"), max_length=200, blank=True)
     budget = models.DecimalField(
-        _("budget"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("budget"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     purchase_timing = models.CharField(_("purchase timing"), max_length=60, blank=True)
     pain_points = models.TextField(_("pain points"), blank=True)
