@@ -1,4 +1,5 @@
-"""What higher apps (sales, service, loyalty) plug into the customer pages and moves."""
+"""What higher apps (sales, service, loyalty) plug into the customer pages, the customer
+analysis page and customer moves."""
 
 from __future__ import annotations
 
@@ -21,10 +22,26 @@ class CustomerPanel:
     permission: str | None = None
 
 
+@dataclass(frozen=True)
+class AnalysisSection:
+    """A section at the end of the customer analysis page (sales: RFM segments).
+
+    `render(actor, filters)` returns HTML (already escaped/safe) or "" to hide the section;
+    `filters` holds the page's period (`start`, `end`); `permission` hides it from users
+    without it."""
+
+    key: str
+    label: Any
+    render: Callable[[Any, dict], str]
+    order: int = 100
+    permission: str | None = None
+
+
 OwnerChangeHook = Callable[..., int]  # (customer=, from_user=, to_user=, actor=) -> records moved
 
 _panels: dict[str, CustomerPanel] = {}
 _owner_hooks: dict[str, OwnerChangeHook] = {}
+_analysis_sections: dict[str, AnalysisSection] = {}
 
 
 def register_customer_panel(panel: CustomerPanel) -> None:
@@ -46,3 +63,18 @@ def register_owner_change_hook(key: str, hook: OwnerChangeHook) -> None:
 
 def owner_change_hooks() -> list[OwnerChangeHook]:
     return list(_owner_hooks.values())
+
+
+def register_analysis_section(section: AnalysisSection) -> None:
+    _analysis_sections[section.key] = section
+
+
+def analysis_sections(actor) -> list[AnalysisSection]:
+    return sorted(
+        (
+            s
+            for s in _analysis_sections.values()
+            if not s.permission or actor.has_perm(s.permission)
+        ),
+        key=lambda s: s.order,
+    )

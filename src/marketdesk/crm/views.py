@@ -55,7 +55,7 @@ from .forms import (
 )
 from .models import Customer, ExportRequestStatus, Tag
 from .permissions import CrmPerm
-from .registry import customer_panels
+from .registry import analysis_sections, customer_panels
 from .selectors import Scene
 
 User = get_user_model()
@@ -881,6 +881,11 @@ def analysis(request):
             "start": start,
             "end": end,
             "can_export": can_export(request.user),
+            "sections": [
+                (section.label, html)
+                for section in analysis_sections(request.user)
+                if (html := section.render(request.user, {"start": start, "end": end}))
+            ],
         },
     )
 

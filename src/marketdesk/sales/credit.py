@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import DecimalField, F, Sum
 from django.utils.translation import gettext as _
 
 from .models import BOOKED, CreditMode, CustomerAccount, SalesOrder, SalesSettings
 from .models.common import ZERO
+
+MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,16 @@ class CreditResult:
     @property
     def exceeded(self) -> bool:
         return self.limit is not None and self.open_receivables + self.amount > self.limit
+
+    @property
+    def available(self) -> Decimal | None:
+        """What the customer may still buy on credit (None without a limit; negative: over)."""
+        return None if self.limit is None else self.limit - self.open_receivables
+
+    @property
+    def over_limit(self) -> bool:
+        """Already over the limit before this amount."""
+        return self.limit is not None and self.open_receivables > self.limit
 
     @property
     def blocks(self) -> bool:
@@ -49,8 +62,10 @@ def open_receivables(customer_id: int, *, exclude_order_id: int | None = None) -
     orders = SalesOrder.objects.filter(customer_id=customer_id, status__in=BOOKED)
     if exclude_order_id:
         orders = orders.exclude(pk=exclude_order_id)
-    value = orders.aggregate(v=Sum(F("total") - F("received_amount")))["v"]
-    return value or ZERO
+    value = orders.aggregate(v=Sum(F("total") - F("received_amount"), output_field=MONEY_FIELD))[
+        "v"
+    ]
+    return (value or ZERO).quantize(CENT)
 
 
 def account_for(customer, *, lock: bool = False) -> CustomerAccount:

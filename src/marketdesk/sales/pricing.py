@@ -3,8 +3,13 @@
 `price_for` is the only place that chooses a price list: among the active lists valid on the
 day whose customer level and channel tier match (blank matches anything), the highest
 priority wins, then the more specific (level and tier set), then the newest; within the list,
-the item with the largest "from quantity" not above the ordered quantity. Without a matching
-item the product's list price applies."""
+the item with the largest "from quantity" not above the ordered quantity. A list without an
+item for the product at that quantity is skipped, so the next list applies. Without any
+matching item the product's list price applies.
+
+`max_discount_for` answers how far below that price a person may go without approval: their
+own discount authority row, else the largest among their roles' rows, else the settings'
+default (R4.2.2: a discount beyond the salesperson's authority sends the order to approval)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from .models import DiscountAuthority, PriceList, PriceListItem, Product, SalesSettings
 
@@ -24,19 +30,22 @@ class Price:
     price_list: PriceList | None
 
 
-def applicable_lists(*, customer_level: str, channel_tier: str, on: datetime.date):
+def applicable_lists(
+    *, customer_level: str, channel_tier: str, on: datetime.date
+) -> QuerySet[PriceList]:
     """The price lists that apply, best first."""
+    level_specific = Case(
+        When(customer_level="", then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    tier_specific = Case(
+        When(channel_tier="", then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
     return (
         PriceList.objects.filter(active=True, valid_from__lte=on)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .filter(Q(customer_level="") | Q(customer_level=customer_level))
-        .filter(Q(channel_tier="") | Q(channel_tier=channel_tier))
-        .annotate(
-            specific=Case(When(customer_level="", then=Value(0)), default=Value(1))
-            + Case(
-                When(channel_tier="", then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
+        .filter(Q(customer_level="") | Q(customer_level=customer_level or ""))
+        .filter(Q(channel_tier="") | Q(channel_tier=channel_tier or ""))
+        .annotate(specific=level_specific + tier_specific)
         .order_by("-priority", "-specific", "-valid_from", "-pk")
     )
 
@@ -49,41 +58,73 @@ def price_for(
     on: datetime.date,
     quantity: Decimal = Decimal("1"),
 ) -> Price:
-    lists = applicable_lists(customer_level=customer_level, channel_tier=channel_tier, on=on)
-    item = (
-        PriceListItem.objects.filter(
-            price_list__in=lists.values("pk"), product=product, min_quantity__lte=quantity
-        )
-        .select_related("price_list")
-        .order_by(
-            "-price_list__priority",
-            "-price_list__valid_from",
-            "-price_list_id",
-            "-min_quantity",
-        )
-    )
-    # The best list that has the product decides; rank by the lists' own order.
-    ranked = {pk: index for index, pk in enumerate(lists.values_list("pk", flat=True))}
-    best = min(item, key=lambda i: (ranked[i.price_list_id], -i.min_quantity), default=None)
-    if best is None:
+    """The unit price of `quantity` of `product` for a customer of `customer_level` sold
+    through `channel_tier` on day `on` (blank level or tier: only lists open to anyone)."""
+    quantity = Decimal(str(quantity))
+    ranked = list(applicable_lists(customer_level=customer_level, channel_tier=channel_tier, on=on))
+    if not ranked:
         return Price(product.list_price, product.list_price, None)
-    return Price(best.price, product.list_price, best.price_list)
+    items = PriceListItem.objects.filter(
+        price_list__in=[price_list.pk for price_list in ranked],
+        product=product,
+        min_quantity__lte=quantity,
+    ).only("pk", "price_list_id", "min_quantity", "price")
+    best_by_list: dict[int, PriceListItem] = {}
+    for item in items:
+        held = best_by_list.get(item.price_list_id)
+        if held is None or item.min_quantity > held.min_quantity:
+            best_by_list[item.price_list_id] = item
+    for price_list in ranked:  # the best list that has the product at this quantity decides
+        item = best_by_list.get(price_list.pk)
+        if item is not None:
+            return Price(item.price, product.list_price, price_list)
+    return Price(product.list_price, product.list_price, None)
 
 
 def settings_row() -> SalesSettings:
+    """The one settings row (created with the defaults on first use)."""
     return SalesSettings.objects.get_or_create(pk=1)[0]
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A person's discount authority and where it comes from (for pages and the API)."""
+
+    max_discount: Decimal
+    source: str  # "user", "role" or "default"
+    role: str = ""  # the role's name when source == "role"
+
+    @property
+    def source_label(self) -> str:
+        labels = {
+            "user": _("own authority"),
+            "role": _("role: %(role)s") % {"role": self.role},
+            "default": _("company default"),
+        }
+        return str(labels[self.source])
+
+
+def authority_for(user) -> Authority:
+    """A person's own row wins; else the largest of the rows of the roles they hold as an
+    active employee; else the settings' default."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Authority(settings_row().default_max_discount, "default")
+    own = DiscountAuthority.objects.filter(user=user).values_list("max_discount", flat=True).first()
+    if own is not None:
+        return Authority(own, "user")
+    best = (
+        DiscountAuthority.objects.filter(
+            role__employees__user=user, role__employees__status="active"
+        )
+        .select_related("role")
+        .order_by("-max_discount", "pk")
+        .first()
+    )
+    if best is not None:
+        return Authority(best.max_discount, "role", str(best.role))
+    return Authority(settings_row().default_max_discount, "default")
 
 
 def max_discount_for(user) -> Decimal:
     """The largest discount (%) `user` may give without approval."""
-    own = DiscountAuthority.objects.filter(user=user).values_list("max_discount", flat=True)
-    if own:
-        return own[0]
-    by_role = list(
-        DiscountAuthority.objects.filter(role__employees__user=user).values_list(
-            "max_discount", flat=True
-        )
-    )
-    if by_role:
-        return max(by_role)
-    return settings_row().default_max_discount
+    return authority_for(user).max_discount

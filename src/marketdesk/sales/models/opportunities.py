@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -189,6 +191,21 @@ class Opportunity(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status == OpportunityStatus.OPEN
+
+    @property
+    def win_percent(self) -> int:
+        """The win % of the stage; a won deal is certain, a lost or invalid one worth nothing."""
+        if self.status == OpportunityStatus.WON:
+            return 100
+        if self.status != OpportunityStatus.OPEN:
+            return 0
+        return self.stage.win_percent
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        """Expected amount x win % of the stage (加权金额), to the cent."""
+        amount = Decimal(self.expected_amount) * self.win_percent / 100
+        return amount.quantize(Decimal("0.01"))
 
 
 class OpportunityCompetitor(models.Model):

@@ -129,6 +129,8 @@ class PriceListItem(models.Model):
     )
     min_quantity = models.DecimalField(_("from quantity"), default=1, validators=POSITIVE, **QTY)
     price = models.DecimalField(_("price"), validators=NOT_NEGATIVE, **MONEY)
+    # Price changes are audited: the price list's timeline shows this history.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("price list item")

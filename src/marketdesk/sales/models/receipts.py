@@ -26,6 +26,7 @@ class ReceiptPlan(BaseModel):
     )
     received_amount = models.DecimalField(_("received"), default=ZERO, **MONEY)
     notes = models.CharField(_("notes"), max_length=200, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("receipt plan")
@@ -95,6 +96,16 @@ class Receipt(BaseModel):
         _("status"), max_length=10, choices=ReceiptStatus.choices, default=ReceiptStatus.CONFIRMED
     )
     notes = models.TextField(_("notes"), blank=True)
+    decided_by = models.ForeignKey(
+        "core.User",
+        verbose_name=_("approved or rejected by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
+    reason = models.TextField(_("reason for rejecting or cancelling"), blank=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -104,9 +115,14 @@ class Receipt(BaseModel):
         indexes = [
             models.Index(fields=["owner", "received_on"], name="sales_receipt_owner_date"),
             models.Index(fields=["department", "received_on"], name="sales_receipt_dept_date"),
+            models.Index(fields=["status", "received_on"], name="sales_receipt_status_date"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="sales_receipt_amount"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["rejected", "cancelled"]) | ~Q(reason=""),
+                name="sales_receipt_end_needs_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,6 +130,11 @@ class Receipt(BaseModel):
 
     def get_absolute_url(self) -> str:
         return reverse("sales:receipt_detail", args=[self.pk])
+
+    @property
+    def counts(self) -> bool:
+        """Registered against the order total (waiting for approval or confirmed)."""
+        return self.status in (ReceiptStatus.PENDING, ReceiptStatus.CONFIRMED)
 
 
 class CustomerAccount(models.Model):

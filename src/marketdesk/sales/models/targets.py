@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -25,6 +26,19 @@ class TargetSubject(models.TextChoices):
 
 
 MONTH_FIELDS = [f"m{month:02d}" for month in range(1, 13)]
+
+
+class RfmSegment(models.TextChoices):
+    """The 8 segments of the RFM model (R, F, M each high or low), stored on CustomerAccount."""
+
+    IMPORTANT_VALUE = "important_value", _("Important value customer")
+    IMPORTANT_KEEP = "important_keep", _("Important keep customer")
+    IMPORTANT_DEVELOP = "important_develop", _("Important develop customer")
+    IMPORTANT_RETAIN = "important_retain", _("Important win-back customer")
+    GENERAL_VALUE = "general_value", _("General value customer")
+    GENERAL_KEEP = "general_keep", _("General keep customer")
+    GENERAL_DEVELOP = "general_develop", _("General develop customer")
+    GENERAL_RETAIN = "general_retain", _("General win-back customer")
 
 
 class SalesTarget(BaseModel):
@@ -69,8 +83,11 @@ class SalesTarget(BaseModel):
         verbose_name_plural = _("sales targets")
         ordering = ["-year", "metric", "subject", "pk"]
         constraints = [
+            # Rounded to the cent: SQLite adds decimals as floating point numbers.
             models.CheckConstraint(
-                condition=Q(annual=sum((F(name) for name in MONTH_FIELDS[1:]), F("m01"))),
+                condition=Q(
+                    annual=Round(sum((F(name) for name in MONTH_FIELDS[1:]), F("m01")), 2)
+                ),
                 name="sales_target_year_is_sum_of_months",
             ),
             models.CheckConstraint(

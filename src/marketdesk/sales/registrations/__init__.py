@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from marketdesk.org.models import DataScope
-from marketdesk.org.roles import ShippedRole, grant, ship_role
+from marketdesk.org.roles import ShippedRole, grant, grant_scope, ship_role
 
 from .. import demo  # noqa: F401  (the demo steps register themselves)
 from ..permissions import SalesPerm as P
@@ -64,6 +64,8 @@ grant(
     P.VIEW_DASHBOARD,
 )
 grant("customer_service", P.VIEW_PRODUCT, P.VIEW_ORDER, P.VIEW_DELIVERY)
+# Customer service answers questions about any customer's orders and deliveries (R5.2).
+grant_scope("customer_service", "sales", DataScope.ALL)
 grant("promotion", P.VIEW_PRODUCT, P.VIEW_PRICE_LIST)
 grant(
     "coordinator",

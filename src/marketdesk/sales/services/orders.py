@@ -1,0 +1,925 @@
+"""Orders (合同/订单, R4.2.2): drafts priced from the price lists, submission under discount
+authority and the approval threshold, confirmation with coordination tasks to 生产部 and 物流部,
+production and readiness, completion, cancellation, owner changes and the delivery alerts.
+Deliveries are in `deliveries.py`.
+
+Lock order, everywhere: the order row, then its lines, then its tasks, then its deliveries.
+Every change of state is saved with the actor as the history user, so the order's timeline
+shows who did it; rollup cells are marked before and after a change that moves the figures."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from marketdesk.approvals import services as approvals
+from marketdesk.approvals.models import ApprovalRequest
+from marketdesk.core.notifications import notify
+from marketdesk.core.numbering import next_number
+from marketdesk.core.scope import scoped
+from marketdesk.org.models import Department, EmployeeStatus
+from marketdesk.org.selectors import department_head, employee_for_user
+
+from .. import selectors_orders as selectors
+from ..credit import credit_check
+from ..models import (
+    BOOKED,
+    ZERO,
+    ChannelTier,
+    CoordinationTask,
+    CustomerAccount,
+    OrderLine,
+    OrderStatus,
+    PaymentTerms,
+    SalesOrder,
+    TaskKind,
+    TaskStatus,
+)
+from ..permissions import SalesPerm
+from ..pricing import max_discount_for, price_for, settings_row
+from ..rollups import mark_order
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal("100")
+# The units that produce and ship (by department code; an administrator may rename the units,
+# the codes stay). Production is due this many days before the promised date.
+PRODUCTION_UNIT = "PRD"
+LOGISTICS_UNIT = "LOG"
+PRODUCTION_LEAD_DAYS = 3
+
+MSG_NO_PERMISSION = _("You do not have permission to do this.")
+MSG_NOT_OWNER = _("Only the salesperson who owns the order may do this.")
+MSG_NOT_IN_SCOPE = _("This order is not in your area.")
+MSG_WRONG_STATE = _("The order is %(status)s; this cannot be done now.")
+MSG_CUSTOMER = _("Choose one of the customers you may see.")
+MSG_CONTACT = _("The contact must be one of the customer's contacts.")
+MSG_OPPORTUNITY = _("The opportunity must be one you may see, of the same customer.")
+MSG_PROMISED_BEFORE_ORDER = _("The promised delivery date cannot be before the order date.")
+MSG_NO_LINES = _("Add at least one line.")
+MSG_LINE_PRODUCT = _("Line %(line)s: choose a product.")
+MSG_LINE_NOT_ON_SALE = _("Line %(line)s: %(product)s is not on sale.")
+MSG_LINE_QUANTITY = _("Line %(line)s: the quantity must be positive.")
+MSG_LINE_QUANTITY_PLACES = _("Line %(line)s: the quantity may have at most 2 decimal places.")
+MSG_LINE_DISCOUNT = _("Line %(line)s: the discount must be between 0 and 100 %%.")
+MSG_LINE_TOO_LARGE = _("Line %(line)s: the amount is too large.")
+MSG_LINE_INVALID = _("Line %(line)s: %(error)s")
+MSG_NEEDS_APPROVAL = _(
+    "This order needs approval (%(reasons)s); the salesperson submits it for approval."
+)
+MSG_REASON_DISCOUNT = _("a discount of %(discount)s %% is above the authority of %(authority)s %%")
+MSG_REASON_AMOUNT = _("the total ¥%(total)s is above ¥%(limit)s")
+MSG_WITHDRAW_FIRST = _("The order is in approval: withdraw it first.")
+MSG_CANCEL_REASON = _("Give the reason for cancelling.")
+MSG_CANCEL_SHIPPED = _("Goods of this order have been shipped; it can no longer be cancelled.")
+MSG_CANCEL_RECEIPTS = _("Receipts are registered on this order; cancel them first.")
+MSG_TASK_STATE = _("The task is %(status)s; this cannot be done now.")
+MSG_TASK_OWNER = _("Choose an active colleague.")
+MSG_DUE_DATE = _("Give the due date.")
+
+
+def _require(actor, perm: str) -> None:
+    if not actor.has_perm(perm):
+        raise PermissionDenied(MSG_NO_PERMISSION)
+
+
+def _wrong_state(order: SalesOrder) -> ValidationError:
+    return ValidationError(MSG_WRONG_STATE % {"status": order.get_status_display()})
+
+
+def _lock(order: SalesOrder) -> SalesOrder:
+    return SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+
+
+def _in_scope(actor, order: SalesOrder, perm: str = SalesPerm.VIEW_ORDER) -> bool:
+    """Is the order inside the actor's own data scope (not merely visible through a task)?"""
+    return scoped(
+        SalesOrder.objects.filter(pk=order.pk),
+        actor=actor,
+        perm=perm,
+        owner_field="owner",
+        department_field="department",
+    ).exists()
+
+
+def _rollup_key(order: SalesOrder) -> tuple:
+    return (
+        order.status in BOOKED,
+        order.total,
+        order.order_date,
+        order.owner_id,
+        order.department_id,
+        order.delivered_on,
+        order.on_time,
+    )
+
+
+def _save(order: SalesOrder, actor, before: SalesOrder | None) -> SalesOrder:
+    """Save with the actor on the history row; mark the rollup cells of the order as it was
+    and as it is when the change moves a booked order's figures."""
+    if actor is not None:
+        order.updated_by = actor
+    order._history_user = actor
+    order.full_clean()
+    order.save()
+    moved = before is not None and _rollup_key(before) != _rollup_key(order)
+    if moved and (before.booked or order.booked):
+        mark_order(before)
+        mark_order(order)
+    return order
+
+
+# Pricing -----------------------------------------------------------------------------------------
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
+    """quantity × unit price × (1 − discount/100), rounded half up to the cent."""
+    return (quantity * unit_price * (HUNDRED - discount) / HUNDRED).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
+
+
+def _decimal(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _places_ok(value: Decimal) -> bool:
+    return value == value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def channel_tier_of(customer) -> str:
+    """The customer's channel tier (kept on its sales account by finance), direct by default."""
+    tier = (
+        CustomerAccount.objects.filter(customer_id=customer.pk)
+        .values_list("channel_tier", flat=True)
+        .first()
+    )
+    return tier or ChannelTier.DIRECT
+
+
+def _clean_lines(
+    *, actor, customer, channel_tier: str, order_date, lines: list[dict]
+) -> list[dict]:
+    """Check every line and price it; errors name the line (lines[N].field: "Line N: ...")."""
+    if not lines:
+        raise ValidationError({"lines": [MSG_NO_LINES]})
+    orderable = selectors.orderable_products(actor=actor)
+    errors: dict[str, list] = {}
+    rows = []
+    for number, data in enumerate(lines, start=1):
+        prefix = f"lines[{number}]."
+        product = data.get("product")
+        quantity = _decimal(data.get("quantity"))
+        discount = _decimal(data.get("discount"))
+        discount = ZERO if discount is None else discount
+        description = (data.get("description") or "").strip()[:200]
+        line_errors: dict[str, str] = {}
+        if product is None:
+            line_errors["product"] = MSG_LINE_PRODUCT % {"line": number}
+        elif not orderable.filter(pk=product.pk).exists():
+            line_errors["product"] = MSG_LINE_NOT_ON_SALE % {"line": number, "product": product}
+        if quantity is None or quantity <= 0:
+            line_errors["quantity"] = MSG_LINE_QUANTITY % {"line": number}
+        elif not _places_ok(quantity):
+            line_errors["quantity"] = MSG_LINE_QUANTITY_PLACES % {"line": number}
+        if discount < 0 or discount > HUNDRED or not _places_ok(discount):
+            line_errors["discount"] = MSG_LINE_DISCOUNT % {"line": number}
+        if line_errors:
+            for field, message in line_errors.items():
+                errors.setdefault(prefix + field, []).append(message)
+            continue
+        price = price_for(
+            product=product,
+            customer_level=customer.level,
+            channel_tier=channel_tier,
+            on=order_date,
+            quantity=quantity,
+        )
+        amount = line_amount(quantity, price.unit_price, discount)
+        if amount >= Decimal("1e12") or quantity >= Decimal("1e10"):
+            errors.setdefault(prefix + "quantity", []).append(MSG_LINE_TOO_LARGE % {"line": number})
+            continue
+        rows.append(
+            {
+                "line_no": number,
+                "product": product,
+                "description": description,
+                "quantity": quantity,
+                "list_price": price.list_price,
+                "price_list": price.price_list,
+                "unit_price": price.unit_price,
+                "discount": discount,
+                "amount": amount,
+            }
+        )
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _totals(order: SalesOrder, rows: list[dict]) -> None:
+    order.list_amount = sum(
+        ((row["quantity"] * row["list_price"]).quantize(CENT, ROUND_HALF_UP) for row in rows),
+        ZERO,
+    )
+    order.total = sum((row["amount"] for row in rows), ZERO)
+    order.max_discount = max((row["discount"] for row in rows), default=ZERO)
+    if order.total >= Decimal("1e12") or order.list_amount >= Decimal("1e12"):
+        raise ValidationError({"lines": [MSG_LINE_TOO_LARGE % {"line": len(rows)}]})
+
+
+def _write_lines(order: SalesOrder, rows: list[dict]) -> None:
+    """Replace a draft's lines (a draft has no deliveries, so no line is referenced)."""
+    order.lines.all().delete()
+    made = []
+    for row in rows:
+        line = OrderLine(order=order, **row)
+        try:
+            line.full_clean(exclude=["order"], validate_constraints=False)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    f"lines[{row['line_no']}].{field}": [
+                        MSG_LINE_INVALID % {"line": row["line_no"], "error": message}
+                        for message in messages
+                    ]
+                    for field, messages in exc.message_dict.items()
+                }
+            ) from exc
+        made.append(line)
+    OrderLine.objects.bulk_create(made)
+
+
+def _rows_of(order: SalesOrder) -> list[dict]:
+    return [
+        {
+            "product": line.product,
+            "quantity": line.quantity,
+            "discount": line.discount,
+            "description": line.description,
+        }
+        for line in order.lines.select_related("product").order_by("line_no")
+    ]
+
+
+# Checks ------------------------------------------------------------------------------------------
+
+
+def _visible_customer(actor, customer):
+    from marketdesk.crm.selectors import customer_list
+
+    found = customer_list(actor).filter(pk=getattr(customer, "pk", None)).first()
+    if found is None:
+        raise ValidationError({"customer": [MSG_CUSTOMER]})
+    return found
+
+
+def _check_contact(customer, contact) -> None:
+    if contact is not None and contact.customer_id != customer.pk:
+        raise ValidationError({"contact": [MSG_CONTACT]})
+
+
+def _check_opportunity(actor, customer, opportunity) -> None:
+    if opportunity is None:
+        return
+    found = selectors.visible_opportunity(actor=actor, pk=opportunity.pk)
+    if found is None or found.customer_id != customer.pk:
+        raise ValidationError({"opportunity": [MSG_OPPORTUNITY]})
+
+
+def _check_dates(order_date, promised_date) -> None:
+    if promised_date is None:
+        raise ValidationError({"promised_date": [gettext("This field is required.")]})
+    if order_date is not None and promised_date < order_date:
+        raise ValidationError({"promised_date": [MSG_PROMISED_BEFORE_ORDER]})
+
+
+def approval_reasons(order: SalesOrder) -> list[str]:
+    """Why the order needs approval: a discount above the owner's authority, a total above the
+    approval amount. Empty: the salesperson's own authority covers it."""
+    reasons = []
+    authority = max_discount_for(order.owner)
+    if order.max_discount > authority:
+        reasons.append(
+            MSG_REASON_DISCOUNT % {"discount": order.max_discount, "authority": authority}
+        )
+    limit = settings_row().approval_amount
+    if order.total > limit:
+        reasons.append(
+            MSG_REASON_AMOUNT % {"total": f"{order.total:,.2f}", "limit": f"{limit:,.2f}"}
+        )
+    return [str(reason) for reason in reasons]
+
+
+def _credit(order: SalesOrder, *, blocking: bool = True) -> None:
+    """Check the customer's credit limit (its account row locked): a blocking result refuses,
+    a warning is kept on the order and shown."""
+    result = credit_check(
+        customer=order.customer, amount=order.total, exclude_order_id=order.pk, lock=True
+    )
+    if result.blocks and blocking:
+        raise ValidationError({"credit": [result.message]})
+    order.credit_warning = result.message[:300] if result.exceeded else ""
+
+
+# Drafts ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor,
+    customer,
+    lines: list[dict],
+    promised_date: datetime.date,
+    order_date: datetime.date | None = None,
+    contact=None,
+    opportunity=None,
+    payment_terms: str = PaymentTerms.NET30,
+    title: str = "",
+    notes: str = "",
+) -> SalesOrder:
+    """A draft order of the actor (the salesperson) for a customer they may see. Lines are
+    {product, quantity, discount (%), description}; prices come from the price lists."""
+    _require(actor, SalesPerm.ADD_ORDER)
+    customer = _visible_customer(actor, customer)
+    _check_contact(customer, contact)
+    _check_opportunity(actor, customer, opportunity)
+    order_date = order_date or timezone.localdate()
+    _check_dates(order_date, promised_date)
+    employee = employee_for_user(actor)
+    order = SalesOrder(
+        number=next_number("XS"),
+        title=(title or "").strip()[:120],
+        customer=customer,
+        contact=contact,
+        opportunity=opportunity,
+        owner=actor,
+        department=employee.department if employee else None,
+        order_date=order_date,
+        promised_date=promised_date,
+        payment_terms=payment_terms,
+        channel_tier=channel_tier_of(customer),
+        notes=notes or "",
+        created_by=actor,
+        updated_by=actor,
+    )
+    rows = _clean_lines(
+        actor=actor,
+        customer=customer,
+        channel_tier=order.channel_tier,
+        order_date=order_date,
+        lines=lines,
+    )
+    _totals(order, rows)
+    _save(order, actor, None)
+    _write_lines(order, rows)
+    return order
+
+
+def _own_draft(actor, order: SalesOrder) -> SalesOrder:
+    order = _lock(order)
+    if order.owner_id != actor.pk:
+        raise PermissionDenied(MSG_NOT_OWNER)
+    if order.status != OrderStatus.DRAFT:
+        raise _wrong_state(order)
+    approvals.assert_editable(order)
+    return order
+
+
+ORDER_FIELDS = (
+    "title",
+    "contact",
+    "opportunity",
+    "order_date",
+    "promised_date",
+    "payment_terms",
+    "notes",
+)
+
+
+@transaction.atomic
+def order_update(*, actor, order: SalesOrder, lines: list[dict] | None = None, **fields):
+    """Change a draft (only its owner). The lines are priced again (the customer, date or
+    quantities may have changed); lines=None keeps the products and quantities."""
+    _require(actor, SalesPerm.ADD_ORDER)
+    order = _own_draft(actor, order)
+    if "customer" in fields:
+        order.customer = _visible_customer(actor, fields.pop("customer"))
+        order.channel_tier = channel_tier_of(order.customer)
+        if order.contact_id and order.contact.customer_id != order.customer.pk:
+            order.contact = None
+    for name in ORDER_FIELDS:
+        if name in fields:
+            value = fields[name]
+            setattr(order, name, (value or "").strip() if name in ("title", "notes") else value)
+    _check_contact(order.customer, order.contact)
+    _check_opportunity(actor, order.customer, order.opportunity)
+    _check_dates(order.order_date, order.promised_date)
+    rows = _clean_lines(
+        actor=actor,
+        customer=order.customer,
+        channel_tier=order.channel_tier,
+        order_date=order.order_date,
+        lines=lines if lines is not None else _rows_of(order),
+    )
+    _totals(order, rows)
+    order.title = order.title[:120]
+    _save(order, actor, None)
+    _write_lines(order, rows)
+    return order
+
+
+# Submission, approval, confirmation ---------------------------------------------------------------
+
+
+def _unit_user(department) -> object | None:
+    """The active head of a unit, as a user (the default owner of a coordination task)."""
+    head = department.head if department is not None and department.head_id else None
+    if head is None or head.status != EmployeeStatus.ACTIVE or not head.user.is_active:
+        return None
+    return head.user
+
+
+def _unit_coordinators(department) -> list:
+    """Active people of a unit who may work on coordination tasks."""
+    if department is None:
+        return []
+    from marketdesk.org.models import Employee
+
+    people = Employee.objects.filter(
+        department=department, status=EmployeeStatus.ACTIVE
+    ).select_related("user")
+    return [p.user for p in people if p.user.is_active and p.user.has_perm(SalesPerm.CHANGE_TASK)]
+
+
+def _create_tasks(order: SalesOrder, actor) -> list[CoordinationTask]:
+    """The production task to 生产部 (due before the promised date, never before today) and the
+    logistics task to 物流部 (due on the promised date), owned by the unit's head."""
+    today = timezone.localdate()
+    production_due = max(order.promised_date - datetime.timedelta(days=PRODUCTION_LEAD_DAYS), today)
+    specs = [
+        (TaskKind.PRODUCTION, PRODUCTION_UNIT, production_due),
+        (TaskKind.LOGISTICS, LOGISTICS_UNIT, order.promised_date),
+    ]
+    made = []
+    for kind, code, due in specs:
+        if order.tasks.filter(kind=kind).exclude(status=TaskStatus.CANCELLED).exists():
+            continue
+        department = Department.objects.filter(code=code, active=True).first()
+        owner = _unit_user(department)
+        task = CoordinationTask(
+            order=order,
+            kind=kind,
+            title=f"{order.number} · {order.customer.name}"[:120],
+            department=department,
+            owner=owner,
+            due_date=due,
+            created_by=actor,
+            updated_by=actor,
+        )
+        task._history_user = actor
+        task.full_clean()
+        task.save()
+        made.append(task)
+        recipients = [owner] if owner else _unit_coordinators(department)
+        notify(
+            recipients=recipients,
+            title=gettext("New %(kind)s task: %(number)s, due %(due)s")
+            % {"kind": task.get_kind_display(), "number": order.number, "due": due},
+            body=f"{order.customer.name} · {order.get_payment_terms_display()}",
+            url=task.get_absolute_url(),
+            kind="sales.task",
+        )
+    return made
+
+
+def _confirm(order: SalesOrder, actor) -> SalesOrder:
+    """Book the order: confirmed, tasks to production and logistics, owner told."""
+    before = copy.copy(order)
+    order.status = OrderStatus.CONFIRMED
+    order.confirmed_at = timezone.now()
+    _save(order, actor, before)
+    _create_tasks(order, actor)
+    if actor is None or actor.pk != order.owner_id:
+        notify(
+            recipients=[order.owner],
+            title=gettext("Order %(number)s confirmed") % {"number": order.number},
+            body=order.credit_warning,
+            url=order.get_absolute_url(),
+            kind="sales.order_confirmed",
+        )
+    return order
+
+
+@transaction.atomic
+def order_submit(*, actor, order: SalesOrder, comment: str = "") -> ApprovalRequest | None:
+    """The owner submits a draft. Within their discount authority and under the approval amount
+    it is confirmed at once (None is returned); otherwise it goes to the approval engine with
+    the reasons (the approval request is returned). A blocking credit limit refuses it."""
+    _require(actor, SalesPerm.ADD_ORDER)
+    order = _own_draft(actor, order)
+    if not order.lines.exists():
+        raise ValidationError({"lines": [MSG_NO_LINES]})
+    _credit(order)
+    reasons = approval_reasons(order)
+    order.approval_reasons = "; ".join(reasons)[:300]
+    if not reasons:
+        _confirm(order, actor)
+        return None
+    before = copy.copy(order)
+    order.status = OrderStatus.IN_APPROVAL
+    _save(order, actor, before)
+    return approvals.request_submit(actor=actor, document=order, comment=comment)
+
+
+@transaction.atomic
+def order_confirm(*, actor, order: SalesOrder) -> SalesOrder:
+    """A confirmer (group leader, manager) confirms a draft of their area on the salesperson's
+    behalf, when the order needs no approval; an order that needs approval is submitted by its
+    salesperson (nobody confirms past the discount authority or the approval amount)."""
+    _require(actor, SalesPerm.CONFIRM_ORDER)
+    order = _lock(order)
+    if not _in_scope(actor, order):
+        raise PermissionDenied(MSG_NOT_IN_SCOPE)
+    if order.status != OrderStatus.DRAFT:
+        raise _wrong_state(order)
+    approvals.assert_editable(order)
+    if not order.lines.exists():
+        raise ValidationError({"lines": [MSG_NO_LINES]})
+    reasons = approval_reasons(order)
+    if reasons:
+        raise ValidationError(MSG_NEEDS_APPROVAL % {"reasons": "; ".join(reasons)})
+    _credit(order)
+    order.approval_reasons = ""
+    return _confirm(order, actor)
+
+
+def order_on_approved(order: SalesOrder, approval=None) -> None:
+    """Approval hook (after commit, once): the order is confirmed. The approvers saw the credit
+    situation; a limit passed since is kept as a warning, not a refusal."""
+    with transaction.atomic():
+        order = _lock(order)
+        if order.status != OrderStatus.IN_APPROVAL:
+            return
+        _credit(order, blocking=False)
+        _confirm(order, None)
+
+
+def order_on_ended(order: SalesOrder, approval=None) -> None:
+    """Rejected, returned or withdrawn: back to a draft the owner may change and resubmit."""
+    with transaction.atomic():
+        order = _lock(order)
+        if order.status != OrderStatus.IN_APPROVAL:
+            return
+        order.status = OrderStatus.DRAFT
+        _save(order, None, None)
+
+
+def order_withdraw(*, actor, order: SalesOrder, reason: str = "") -> ApprovalRequest:
+    """The owner takes an order out of approval (before the first decision)."""
+    order = SalesOrder.objects.get(pk=order.pk)  # the caller's copy may be stale
+    latest = approvals.latest_request(order)
+    if latest is None or order.owner_id != actor.pk:
+        raise PermissionDenied(MSG_NOT_OWNER)
+    if order.status != OrderStatus.IN_APPROVAL:
+        raise _wrong_state(order)
+    return approvals.request_withdraw(actor=actor, request=latest, reason=reason)
+
+
+# Production ----------------------------------------------------------------------------------------
+
+
+def _may_coordinate(actor, order: SalesOrder) -> None:
+    """Production moves are made by whoever may change the order's production task (生产部's
+    coordinators, the leaders of the order's area); without such a task, by the leaders."""
+    _require(actor, SalesPerm.CHANGE_TASK)
+    tasks = list(order.tasks.filter(kind=TaskKind.PRODUCTION).exclude(status=TaskStatus.CANCELLED))
+    if tasks:
+        if not any(selectors.can_change_task(actor=actor, task=task) for task in tasks):
+            raise PermissionDenied(MSG_NO_PERMISSION)
+    elif not _in_scope(actor, order):
+        raise PermissionDenied(MSG_NOT_IN_SCOPE)
+
+
+def _set_task(task: CoordinationTask, status: str, actor) -> None:
+    task.status = status
+    task.done_at = timezone.now() if status == TaskStatus.DONE else None
+    task.updated_by = actor
+    task._history_user = actor
+    task.save()
+
+
+def _production_tasks(order: SalesOrder):
+    return CoordinationTask.objects.select_for_update().filter(
+        order=order, kind=TaskKind.PRODUCTION, status__in=selectors.OPEN_TASK
+    )
+
+
+@transaction.atomic
+def order_start_production(*, actor, order: SalesOrder) -> SalesOrder:
+    """生产部 starts: confirmed → in production (its production task is in progress)."""
+    _may_coordinate(actor, order)
+    order = _lock(order)
+    if order.status != OrderStatus.CONFIRMED:
+        raise _wrong_state(order)
+    before = copy.copy(order)
+    order.status = OrderStatus.IN_PRODUCTION
+    _save(order, actor, before)
+    for task in _production_tasks(order).filter(status=TaskStatus.OPEN):
+        _set_task(task, TaskStatus.IN_PROGRESS, actor)
+    return order
+
+
+@transaction.atomic
+def order_mark_ready(*, actor, order: SalesOrder) -> SalesOrder:
+    """The goods are ready to ship: confirmed or in production → ready (production done)."""
+    _may_coordinate(actor, order)
+    order = _lock(order)
+    if order.status not in (OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION):
+        raise _wrong_state(order)
+    before = copy.copy(order)
+    order.status = OrderStatus.READY
+    _save(order, actor, before)
+    for task in _production_tasks(order):
+        _set_task(task, TaskStatus.DONE, actor)
+    notify(
+        recipients=[order.owner],
+        title=gettext("Order %(number)s is ready to ship") % {"number": order.number},
+        url=order.get_absolute_url(),
+        kind="sales.order_ready",
+    )
+    return order
+
+
+# Coordination tasks --------------------------------------------------------------------------------
+
+
+def _task_for(actor, task: CoordinationTask) -> tuple[SalesOrder, CoordinationTask]:
+    if not selectors.can_change_task(actor=actor, task=task):
+        raise PermissionDenied(MSG_NO_PERMISSION)
+    order = _lock(task.order)
+    task = CoordinationTask.objects.select_for_update().get(pk=task.pk)
+    return order, task
+
+
+@transaction.atomic
+def task_start(*, actor, task: CoordinationTask) -> CoordinationTask:
+    """Work starts on a task; starting the production task puts the order in production."""
+    order, task = _task_for(actor, task)
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError(MSG_TASK_STATE % {"status": task.get_status_display()})
+    _set_task(task, TaskStatus.IN_PROGRESS, actor)
+    if task.kind == TaskKind.PRODUCTION and order.status == OrderStatus.CONFIRMED:
+        before = copy.copy(order)
+        order.status = OrderStatus.IN_PRODUCTION
+        _save(order, actor, before)
+    return task
+
+
+@transaction.atomic
+def task_done(*, actor, task: CoordinationTask, note: str = "") -> CoordinationTask:
+    """A task is done; the production task done makes the order ready to ship."""
+    order, task = _task_for(actor, task)
+    if task.status not in selectors.OPEN_TASK:
+        raise ValidationError(MSG_TASK_STATE % {"status": task.get_status_display()})
+    if note.strip():
+        task.notes = (task.notes + "\n" + note.strip()).strip()
+    _set_task(task, TaskStatus.DONE, actor)
+    if task.kind == TaskKind.PRODUCTION and order.status in (
+        OrderStatus.CONFIRMED,
+        OrderStatus.IN_PRODUCTION,
+    ):
+        before = copy.copy(order)
+        order.status = OrderStatus.READY
+        _save(order, actor, before)
+        notify(
+            recipients=[order.owner],
+            title=gettext("Order %(number)s is ready to ship") % {"number": order.number},
+            url=order.get_absolute_url(),
+            kind="sales.order_ready",
+        )
+    return task
+
+
+@transaction.atomic
+def task_update(
+    *,
+    actor,
+    task: CoordinationTask,
+    owner=False,
+    due_date: datetime.date | None = None,
+    notes: str | None = None,
+) -> CoordinationTask:
+    """Reassign a task, move its due date, or change its notes (owner=False keeps the owner)."""
+    _order, task = _task_for(actor, task)
+    if task.status == TaskStatus.CANCELLED:
+        raise ValidationError(MSG_TASK_STATE % {"status": task.get_status_display()})
+    if owner is not False:
+        if owner is not None and not owner.is_active:
+            raise ValidationError({"owner": [MSG_TASK_OWNER]})
+        if owner is not None and owner.pk != task.owner_id and owner.pk != actor.pk:
+            notify(
+                recipients=[owner],
+                title=gettext("Task assigned to you: %(title)s") % {"title": task.title},
+                url=task.get_absolute_url(),
+                kind="sales.task",
+            )
+        task.owner = owner
+    if due_date is not None:
+        task.due_date = due_date
+    if notes is not None:
+        task.notes = notes.strip()
+    task.updated_by = actor
+    task._history_user = actor
+    task.full_clean()
+    task.save()
+    return task
+
+
+# Completion and cancellation ---------------------------------------------------------------------
+
+
+def _complete(order: SalesOrder, actor) -> SalesOrder:
+    before = copy.copy(order)
+    order.status = OrderStatus.COMPLETED
+    order.completed_at = timezone.now()
+    return _save(order, actor, before)
+
+
+@transaction.atomic
+def order_complete(*, actor, order: SalesOrder) -> SalesOrder:
+    """A confirmer closes a delivered order (paid in full, or the rest settled otherwise)."""
+    _require(actor, SalesPerm.CONFIRM_ORDER)
+    order = _lock(order)
+    if not _in_scope(actor, order):
+        raise PermissionDenied(MSG_NOT_IN_SCOPE)
+    if order.status != OrderStatus.DELIVERED:
+        raise _wrong_state(order)
+    return _complete(order, actor)
+
+
+def order_settle(order: SalesOrder, actor=None) -> SalesOrder:
+    """Complete a delivered order once it is received in full. The receipts part calls this in
+    its transaction after the received amount changes; deliveries call it when signed for."""
+    with transaction.atomic():
+        order = _lock(order)
+        if order.status == OrderStatus.DELIVERED and order.received_amount >= order.total:
+            _complete(order, actor)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, actor, order: SalesOrder, reason: str) -> SalesOrder:
+    """Cancel with a reason before anything ships: the owner cancels a draft; a confirmer of
+    the area also cancels confirmed orders. Open coordination tasks are cancelled."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [MSG_CANCEL_REASON]})
+    order = _lock(order)
+    confirmer = actor.has_perm(SalesPerm.CONFIRM_ORDER) and _in_scope(actor, order)
+    if order.status == OrderStatus.IN_APPROVAL:
+        raise ValidationError(MSG_WITHDRAW_FIRST)
+    if order.status == OrderStatus.DRAFT:
+        if order.owner_id != actor.pk and not confirmer:
+            raise PermissionDenied(MSG_NOT_OWNER)
+    elif order.status in (OrderStatus.CONFIRMED, OrderStatus.IN_PRODUCTION, OrderStatus.READY):
+        if not confirmer:
+            raise PermissionDenied(MSG_NO_PERMISSION)
+    elif order.status in (OrderStatus.PARTLY_SHIPPED, OrderStatus.SHIPPED):
+        raise ValidationError(MSG_CANCEL_SHIPPED)
+    else:
+        raise _wrong_state(order)
+    if order.lines.filter(delivered_quantity__gt=0).exists():
+        raise ValidationError(MSG_CANCEL_SHIPPED)
+    if order.receipted_amount > 0:
+        raise ValidationError(MSG_CANCEL_RECEIPTS)
+    before = copy.copy(order)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.cancel_reason = reason
+    _save(order, actor, before)
+    tasks = list(
+        CoordinationTask.objects.select_for_update().filter(
+            order=order, status__in=selectors.OPEN_TASK
+        )
+    )
+    for task in tasks:
+        _set_task(task, TaskStatus.CANCELLED, actor)
+    notify(
+        recipients=[order.owner, *[task.owner for task in tasks if task.owner]],
+        title=gettext("Order %(number)s cancelled") % {"number": order.number},
+        body=reason,
+        url=order.get_absolute_url(),
+        kind="sales.order_cancelled",
+    )
+    return order
+
+
+# Owner changes ------------------------------------------------------------------------------------
+
+
+def _move(orders, to_user, actor) -> int:
+    employee = employee_for_user(to_user)
+    moved = 0
+    for order in orders.select_for_update().order_by("pk"):
+        before = copy.copy(order)
+        order.owner = to_user
+        order.department = employee.department if employee else None
+        _save(order, actor, before)
+        moved += 1
+    return moved
+
+
+def orders_transfer(*, customer, from_user, to_user, actor) -> int:
+    """CRM owner-change hook (inside the transfer's transaction): the customer's open orders
+    (draft to delivered) of the old owner go to the new owner and their unit."""
+    return _move(
+        SalesOrder.objects.filter(customer=customer, owner=from_user, status__in=selectors.OPEN),
+        to_user,
+        actor,
+    )
+
+
+def orders_handover(from_user, to_user, actor) -> int:
+    """离职继承: a leaver's open orders pass to the successor."""
+    return _move(
+        SalesOrder.objects.filter(owner=from_user, status__in=selectors.OPEN), to_user, actor
+    )
+
+
+# Delivery alerts ----------------------------------------------------------------------------------
+
+ALERT_BEFORE = "before"
+ALERT_AFTER = "after"
+
+
+def _leader_of(order: SalesOrder):
+    if order.department is None:
+        return None
+    head = department_head(order.department)
+    return head.user if head is not None else None
+
+
+def delivery_alerts(*, today: datetime.date | None = None) -> str:
+    """Daily job: tell the owner and their group leader N days before the promised date of an
+    undelivered order, and once more after the date has slipped. `slip_alerted` remembers what
+    was sent, so running the job again sends nothing twice."""
+    today = today or timezone.localdate()
+    days = settings_row().delivery_alert_days
+    undelivered = SalesOrder.objects.filter(status__in=selectors.UNDELIVERED).select_related(
+        "owner", "department", "customer"
+    )
+    sent = {ALERT_BEFORE: 0, ALERT_AFTER: 0}
+    batches = [
+        (
+            ALERT_BEFORE,
+            undelivered.filter(
+                slip_alerted="",
+                promised_date__gte=today,
+                promised_date__lte=today + datetime.timedelta(days=days),
+            ),
+        ),
+        (
+            ALERT_AFTER,
+            undelivered.filter(promised_date__lt=today).exclude(slip_alerted=ALERT_AFTER),
+        ),
+    ]
+    for kind, orders in batches:
+        for order in orders.order_by("pk").iterator(chunk_size=500):
+            with transaction.atomic():
+                updated = SalesOrder.objects.filter(
+                    pk=order.pk, status__in=selectors.UNDELIVERED
+                ).exclude(slip_alerted=kind)
+                if kind == ALERT_BEFORE:
+                    updated = updated.filter(slip_alerted="")
+                if not updated.update(slip_alerted=kind):
+                    continue  # another run took it
+                if kind == ALERT_BEFORE:
+                    title = gettext(
+                        "Order %(number)s is due for delivery on %(date)s and not delivered yet"
+                    )
+                else:
+                    title = gettext(
+                        "Order %(number)s is late: promised for %(date)s, not delivered yet"
+                    )
+                notify(
+                    recipients=[order.owner, _leader_of(order)],
+                    title=title % {"number": order.number, "date": order.promised_date},
+                    body=f"{order.customer.name} · {order.get_status_display()}",
+                    url=order.get_absolute_url(),
+                    kind=f"sales.delivery_{kind}",
+                )
+                sent[kind] += 1
+    return f"{sent[ALERT_BEFORE]} due soon, {sent[ALERT_AFTER]} late"

@@ -1,0 +1,165 @@
+"""Creating sales orders per second through the real order services, on SQLite or PostgreSQL.
+
+As a salesperson of the generated organisation, for a customer they own: `order_create` (a
+draft with 3 lines priced from the price lists, a number from the XS sequence, a rollup mark)
+and `order_submit` (under the approval amount and the discount authority: confirmed at once,
+coordination tasks, marks). Figures: drafts per second (order_create alone) and orders per
+second created and submitted from 1 thread (`ORDERS` orders each), then from 4 threads with
+the every-minute rollup job running beside them in a loop (the worst case for SQLite's single
+writer); errors, of which 'database is locked' (must be 0), and the rollups checked against
+the orders afterwards. Requirement: >= 100
+orders/s on PostgreSQL and on SQLite. `--size` only sizes the organisation and customers
+(order lines of the data set, default 200,000; the orders created here come on top)."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import OperationalError, connection
+from django.utils import timezone
+
+from bench.sales_generators import prepare
+from bench.timing import Figure
+
+DEFAULT_SIZE = 200_000
+NEEDS_ORG = False
+ORDERS = 200
+THREADS = 4
+PER_THREAD = 100
+
+
+def _sellers(count: int):
+    """`count` salespeople of 销售 groups with a customer each that they own."""
+    from marketdesk.crm.models import Customer
+    from marketdesk.org.models import EmployeeStatus
+
+    people = []
+    seen = set()
+    for customer in (
+        Customer.objects.filter(
+            owner__isnull=False,
+            department__name__startswith="销售",
+            owner__employee__status=EmployeeStatus.ACTIVE,
+            owner__employee__roles__code="salesperson",
+        )
+        .select_related("owner")
+        .order_by("pk")
+    ):
+        if customer.owner_id in seen:
+            continue
+        seen.add(customer.owner_id)
+        people.append((customer.owner, customer))
+        if len(people) == count:
+            break
+    return people
+
+
+def _create(
+    actor, customer, products, count: int, errors: list, locked: list, submit: bool = True
+) -> int:
+    from marketdesk.sales.services import orders as order_services
+
+    made = 0
+    today = timezone.localdate()
+    user = get_user_model().objects.get(pk=actor.pk)
+    try:
+        for index in range(count):
+            lines = [
+                {"product": products[(index + n) % len(products)], "quantity": Decimal(1 + n)}
+                for n in range(3)
+            ]
+            try:
+                order = order_services.order_create(
+                    actor=user,
+                    customer=customer,
+                    lines=lines,
+                    promised_date=today + datetime.timedelta(days=30),
+                )
+                if submit:
+                    order_services.order_submit(actor=user, order=order)
+                made += 1
+            except OperationalError as exc:
+                (locked if "locked" in str(exc) else errors).append(exc)
+            except Exception as exc:  # noqa: BLE001 (counted and reported)
+                errors.append(exc)
+    finally:
+        connection.close()
+    return made
+
+
+def run(*, org, size, note):
+    from django.conf import settings
+
+    from marketdesk.sales import rollups
+    from marketdesk.sales.models import BOOKED, Product, SalesOrder, SalesRollup, SalesSettings
+
+    # The services notify by e-mail; the console backend would time the terminal.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    prepare(size, note)
+    SalesSettings.objects.get_or_create(pk=1)
+    products = list(Product.objects.filter(code__startswith="B-").order_by("pk")[:6])
+    sellers = _sellers(THREADS + 1)
+    if len(sellers) < THREADS + 1:
+        note("not enough salespeople with customers: generate a larger data set")
+        return
+    rollups.rollups_process()
+
+    errors, locked = [], []
+    actor, customer = sellers[0]
+    for name, submit in (
+        ("sales_order_create_draft_1_thread", False),
+        ("sales_order_create_1_thread", True),
+    ):
+        started = time.perf_counter()
+        made = _create(actor, customer, products, ORDERS, errors, locked, submit=submit)
+        seconds = time.perf_counter() - started
+        if errors:
+            note(f"{name}: {len(errors)} errors, first: {errors[0]!r}")
+        yield Figure(name, made / seconds, "orders/s")
+
+    errors, locked, counts = [], [], []
+    stop = threading.Event()
+
+    def job():
+        try:
+            while not stop.wait(1.0):
+                try:
+                    rollups.rollups_process()
+                except OperationalError as exc:
+                    (locked if "locked" in str(exc) else errors).append(exc)
+        finally:
+            connection.close()
+
+    def worker(actor, customer):
+        counts.append(_create(actor, customer, products, PER_THREAD, errors, locked))
+
+    runner = threading.Thread(target=job)
+    threads = [threading.Thread(target=worker, args=seller) for seller in sellers[1 : THREADS + 1]]
+    started = time.perf_counter()
+    runner.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    stop.set()
+    runner.join()
+    if errors:
+        note(f"{THREADS} threads: {len(errors)} errors, first: {errors[0]!r}")
+    yield Figure(f"sales_order_create_{THREADS}_threads", sum(counts) / seconds, "orders/s")
+    yield Figure("sales_order_create_errors", len(errors), "errors")
+    yield Figure("sales_order_create_database_locked", len(locked), "errors")
+
+    rollups.rollups_process()
+    today = timezone.localdate()
+    rolled = SalesRollup.objects.filter(year=today.year, month=today.month)
+    direct = SalesOrder.objects.filter(
+        status__in=BOOKED, order_date__year=today.year, order_date__month=today.month
+    ).count()
+    rolled_n = sum(rolled.values_list("order_count", flat=True))
+    note(f"this month: {rolled_n} orders in the rollups, {direct} booked orders")
+    yield Figure("sales_order_create_rollup_mismatches", 0 if rolled_n == direct else 1, "checks")

@@ -1,0 +1,299 @@
+"""The targets pages per role: dashboard (home of /sales/), targets list, detail and the
+12-month form with its split buttons and errors, copy, rankings, RFM; in Chinese and English;
+403 without the permission, 404 on ids out of scope; exports."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+
+from marketdesk.sales.models import SalesRollup, SalesTarget, TargetMetric, TargetSubject
+from marketdesk.sales.services import targets as services
+
+from .test_targets_rollups import make_order
+
+pytestmark = pytest.mark.django_db
+EVEN = [Decimal("1000.00")] * 12
+
+
+@pytest.fixture
+def as_user(client_for):
+    def make(user, language="en"):
+        client = client_for(user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        return client
+
+    return make
+
+
+@pytest.fixture
+def targets(sales_personas, customer):
+    p = sales_personas
+    made = {
+        "company": services.target_create(
+            actor=p.manager,
+            year=2026,
+            metric=TargetMetric.ORDER_AMOUNT,
+            subject=TargetSubject.COMPANY,
+            months=EVEN,
+        ),
+        "s1": services.target_create(
+            actor=p.manager,
+            year=2026,
+            metric=TargetMetric.ORDER_AMOUNT,
+            subject=TargetSubject.DEPARTMENT,
+            department=p.units["S1"],
+            months=EVEN,
+        ),
+    }
+    for who in ("sales1", "sales2"):
+        made[who] = services.target_create(
+            actor=p.manager,
+            year=2026,
+            metric=TargetMetric.ORDER_AMOUNT,
+            subject=TargetSubject.PERSON,
+            user=getattr(p, who),
+            months=EVEN,
+        )
+    make_order(
+        customer=customer,
+        owner=p.sales1,
+        department=p.units["S1"],
+        order_date=datetime.date(2026, 3, 4),
+        total="1500.00",
+    )
+    services.rollups_process()
+    return made
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "year": "2027",
+        "metric": "orders",
+        "subject": "company",
+        "annual": "",
+        **{f"m{m:02d}": "100.00" for m in range(1, 13)},
+    }
+    data.update(overrides)
+    return data
+
+
+class TestDashboardPage:
+    @pytest.mark.parametrize("language", ["zh-hans", "en"])
+    @pytest.mark.parametrize("url", ["/sales/", "/sales/dashboard/"])
+    def test_the_manager_sees_the_dashboard(self, targets, sales_personas, as_user, language, url):
+        response = as_user(sales_personas.manager, language).get(url, {"year": 2026, "month": 3})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert 'id="md-grid"' in page and 'id="md-kpi-orders"' in page
+        assert "销售一组" in page and "1,500.00" in page
+        if language == "en":
+            assert "Sales dashboard" in page and "Month on month" in page
+
+    def test_a_salesperson_sees_only_their_row(self, targets, sales_personas, as_user):
+        page = as_user(sales_personas.sales2).get("/sales/", {"year": 2026, "month": 3})
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert "吴涛" in text and "1,500.00" not in text
+        assert "md-export" not in text  # salespeople may not export
+
+    @pytest.mark.parametrize("who", ["promo", "outsider", "service"])
+    def test_without_the_permission_it_is_forbidden(self, targets, sales_personas, as_user, who):
+        assert as_user(getattr(sales_personas, who)).get("/sales/").status_code == 403
+
+    def test_bad_parameters_fall_back(self, targets, sales_personas, as_user):
+        response = as_user(sales_personas.manager).get(
+            "/sales/dashboard/", {"year": "abc", "month": "13", "metric": "x", "by": "person"}
+        )
+        assert response.status_code == 200
+
+    def test_the_grid_exports(self, targets, sales_personas, as_user):
+        client = as_user(sales_personas.manager)
+        response = client.get("/sales/dashboard/", {"year": 2026, "format": "csv"})
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert "销售一组" in body and "1500.00" in body
+        response = client.get("/sales/dashboard/", {"year": 2026, "format": "xlsx"})
+        assert response.status_code == 200
+        assert (
+            as_user(sales_personas.sales1).get("/sales/dashboard/", {"format": "xlsx"}).status_code
+            == 403
+        )
+
+    def test_recompute_is_for_the_manager(self, targets, sales_personas, as_user):
+        SalesRollup.objects.all().delete()
+        assert as_user(sales_personas.leader1).post("/sales/dashboard/rebuild/").status_code == 403
+        response = as_user(sales_personas.manager).post("/sales/dashboard/rebuild/")
+        assert response.status_code == 302
+        assert SalesRollup.objects.count() == 1
+
+
+class TestTargetPages:
+    @pytest.mark.parametrize("language", ["zh-hans", "en"])
+    def test_list_and_detail(self, targets, sales_personas, as_user, language):
+        client = as_user(sales_personas.manager, language)
+        page = client.get("/sales/targets/").content.decode()
+        assert 'id="md-targets"' in page and "王芳" in page and "12.5%" in page
+        detail = client.get(f"/sales/targets/{targets['sales1'].pk}/")
+        assert detail.status_code == 200
+        assert "1,500.00" in detail.content.decode()
+
+    def test_list_filters_and_search(self, targets, sales_personas, as_user):
+        client = as_user(sales_personas.manager)
+        page = client.get("/sales/targets/", {"subject": "person", "q": "王芳"}).content.decode()
+        assert "王芳" in page and "吴涛" not in page
+
+    def test_a_salesperson_sees_only_their_target_and_404_for_others(
+        self, targets, sales_personas, as_user
+    ):
+        client = as_user(sales_personas.sales1)
+        page = client.get("/sales/targets/").content.decode()
+        assert "王芳" in page and "吴涛" not in page and "md-new-target" not in page
+        other = client.get(f"/sales/targets/{targets['sales2'].pk}/")
+        assert other.status_code == 404
+        assert client.get(f"/sales/targets/{targets['sales1'].pk}/edit/").status_code == 403
+        assert client.get("/sales/targets/new/").status_code == 403
+
+    def test_a_leader_gets_404_for_the_other_group(self, targets, sales_personas, as_user):
+        client = as_user(sales_personas.leader1)
+        assert client.get(f"/sales/targets/{targets['sales2'].pk}/").status_code == 404
+        assert client.get(f"/sales/targets/{targets['sales1'].pk}/").status_code == 200
+
+    def test_export(self, targets, sales_personas, as_user):
+        response = as_user(sales_personas.manager).get(
+            "/sales/targets/export/", {"format": "csv", "subject": "person"}
+        )
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert "王芳" in body and "吴涛" in body and "12000.00" in body
+        assert as_user(sales_personas.sales1).get("/sales/targets/export/").status_code == 403
+
+    @pytest.mark.parametrize("language", ["zh-hans", "en"])
+    def test_the_form_renders_with_the_12_months(self, sales_personas, as_user, language):
+        page = as_user(sales_personas.manager, language).get("/sales/targets/new/")
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert 'name="m12"' in text and 'id="md-split-even"' in text
+
+    def test_create_a_target(self, sales_personas, as_user):
+        response = as_user(sales_personas.manager).post("/sales/targets/new/", form_data())
+        target = SalesTarget.objects.get(year=2027)
+        assert response.status_code == 302 and response.url == f"/sales/targets/{target.pk}/"
+        assert target.annual == Decimal("1200.00")
+
+    def test_a_wrong_year_total_is_shown_on_the_field(self, sales_personas, as_user):
+        response = as_user(sales_personas.manager).post(
+            "/sales/targets/new/", form_data(annual="1300.00")
+        )
+        text = response.content.decode()
+        assert response.status_code == 200
+        assert 'data-field="annual"' in text and "must equal the sum" in text
+        assert not SalesTarget.objects.exists()
+
+    def test_a_negative_month_is_shown_on_the_month(self, sales_personas, as_user):
+        response = as_user(sales_personas.manager).post("/sales/targets/new/", form_data(m04="-5"))
+        assert 'data-field="m04"' in response.content.decode()
+        assert not SalesTarget.objects.exists()
+
+    def test_a_duplicate_is_shown(self, targets, sales_personas, as_user):
+        response = as_user(sales_personas.manager).post(
+            "/sales/targets/new/",
+            form_data(year="2026", subject="person", user=sales_personas.sales1.pk),
+        )
+        assert 'data-field="user"' in response.content.decode()
+
+    def test_split_evenly_fills_the_months_without_saving(self, sales_personas, as_user):
+        response = as_user(sales_personas.manager).post(
+            "/sales/targets/new/", form_data(annual="1000.00", split="even")
+        )
+        text = response.content.decode()
+        assert 'value="83.34"' in text and 'value="83.33"' in text
+        assert not SalesTarget.objects.exists()
+
+    def test_split_needs_a_year_total(self, sales_personas, as_user):
+        response = as_user(sales_personas.manager).post(
+            "/sales/targets/new/", form_data(annual="", split="even")
+        )
+        assert 'data-field="annual"' in response.content.decode()
+
+    def test_seasonal_split_on_edit(self, targets, sales_personas, as_user):
+        SalesRollup.objects.create(
+            year=2025, month=7, owner_id=sales_personas.sales2.pk, order_amount=Decimal("1")
+        )
+        target = targets["sales2"]
+        response = as_user(sales_personas.manager).post(
+            f"/sales/targets/{target.pk}/edit/", form_data(annual="600.00", split="seasonal")
+        )
+        assert 'value="600.00"' in response.content.decode()
+
+    def test_edit_saves_the_months(self, targets, sales_personas, as_user):
+        target = targets["sales1"]
+        response = as_user(sales_personas.manager).post(
+            f"/sales/targets/{target.pk}/edit/", form_data(annual="1200.00", year="1999")
+        )
+        assert response.status_code == 302
+        target.refresh_from_db()
+        assert target.annual == Decimal("1200.00") and target.year == 2026  # head is locked
+
+    def test_delete(self, targets, sales_personas, as_user):
+        target = targets["sales2"]
+        assert (
+            as_user(sales_personas.leader2).post(f"/sales/targets/{target.pk}/delete/").status_code
+            == 403
+        )
+        response = as_user(sales_personas.manager).post(f"/sales/targets/{target.pk}/delete/")
+        assert response.status_code == 302
+        assert not SalesTarget.objects.filter(pk=target.pk).exists()
+
+    def test_copy_last_years(self, targets, sales_personas, as_user):
+        client = as_user(sales_personas.manager)
+        assert client.get("/sales/targets/copy/").status_code == 200
+        response = client.post("/sales/targets/copy/", {"year": "2027", "percent": "10"})
+        assert response.status_code == 302
+        assert SalesTarget.objects.filter(year=2027).count() == 4
+        response = client.post("/sales/targets/copy/", {"year": "2030", "percent": "0"})
+        assert 'data-field="year"' in response.content.decode()
+
+
+class TestRankingsAndRfmPages:
+    @pytest.mark.parametrize("language", ["zh-hans", "en"])
+    def test_rankings(self, targets, sales_personas, as_user, language):
+        response = as_user(sales_personas.manager, language).get(
+            "/sales/rankings/", {"year": 2026, "month": 3}
+        )
+        text = response.content.decode()
+        assert response.status_code == 200 and 'id="md-ranking-orders"' in text and "王芳" in text
+        yearly = as_user(sales_personas.sales1).get("/sales/rankings/", {"period": "year"})
+        assert yearly.status_code == 200
+        assert as_user(sales_personas.promo).get("/sales/rankings/").status_code == 403
+
+    @pytest.mark.parametrize("language", ["zh-hans", "en"])
+    def test_rfm(self, targets, sales_personas, as_user, language):
+        services.rfm_compute()
+        client = as_user(sales_personas.manager, language)
+        response = client.get("/sales/rfm/")
+        text = response.content.decode()
+        assert response.status_code == 200
+        assert 'id="md-rfm-segments"' in text and "杭州西湖数码科技有限公司" in text
+        # the only customer ties with itself: the lowest quintile everywhere
+        segment = client.get("/sales/rfm/", {"segment": "general_retain"}).content.decode()
+        assert "杭州西湖数码科技有限公司" in segment
+        other = client.get("/sales/rfm/", {"segment": "important_value"}).content.decode()
+        assert "杭州西湖数码科技有限公司" not in other
+
+    def test_rfm_export_and_scope(self, targets, sales_personas, as_user):
+        services.rfm_compute()
+        response = as_user(sales_personas.manager).get("/sales/rfm/", {"format": "csv"})
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert "杭州西湖数码科技有限公司" in body
+        assert (
+            as_user(sales_personas.sales1).get("/sales/rfm/", {"format": "csv"}).status_code == 403
+        )
+        page = as_user(sales_personas.sales2).get("/sales/rfm/").content.decode()
+        assert "杭州西湖数码科技有限公司" not in page
+
+    def test_rfm_recompute(self, targets, sales_personas, as_user):
+        assert as_user(sales_personas.sales1).post("/sales/rfm/recompute/").status_code == 403
+        assert as_user(sales_personas.manager).post("/sales/rfm/recompute/").status_code == 302
