@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from marketdesk.core.models import BaseModel
@@ -95,7 +96,7 @@ class Competitor(BaseModel):
 class OpportunityStatus(models.TextChoices):
     OPEN = "open", _("Open")
     WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("opportunity", "Lost")  # 输单, not the customer stage 流失
     INVALID = "invalid", _("Invalid")
 
 
