@@ -85,9 +85,7 @@ class SalesTarget(BaseModel):
         constraints = [
             # Rounded to the cent: SQLite adds decimals as floating point numbers.
             models.CheckConstraint(
-                condition=Q(
-                    annual=Round(sum((F(name) for name in MONTH_FIELDS[1:]), F("m01")), 2)
-                ),
+                condition=Q(annual=Round(sum((F(name) for name in MONTH_FIELDS[1:]), F("m01")), 2)),
                 name="sales_target_year_is_sum_of_months",
             ),
             models.CheckConstraint(
@@ -128,9 +126,10 @@ class SalesTarget(BaseModel):
 
 
 class SalesRollup(models.Model):
-    """One cell of the dashboard: a month, a unit and a person, with sums of booked orders,
-    order lines, confirmed receipts and new customers won. Rebuilt cell by cell from the
-    source rows (never incremented blindly), so it always equals a direct recomputation."""
+    """One cell of the dashboard: a month, a unit and a person, with sums of booked orders (by
+    order date), their lines, confirmed receipts (by date received) and deliveries (by
+    delivery date, and how many on time). Recomputed cell by cell from the source rows (never
+    incremented blindly), so it always equals a direct recomputation (sales/rollups.py)."""
 
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
@@ -158,7 +157,7 @@ class SalesRollup(models.Model):
 
 class RollupDirty(models.Model):
     """A cell to recompute: written in the same transaction as the change, consumed by the
-    rollup job (every minute, and right after commit)."""
+    rollup job every minute (or by a dashboard read that finds the job late)."""
 
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
