@@ -69,22 +69,35 @@ def open_receivables(customer_id: int, *, exclude_order_id: int | None = None) -
 
 
 def account_for(customer, *, lock: bool = False) -> CustomerAccount:
-    """The customer's sales account (created on first use); locked for update when asked."""
-    CustomerAccount.objects.get_or_create(customer_id=customer.pk)
+    """The customer's sales account (created on first use); locked for update when asked.
+    One query when the account exists."""
     rows = CustomerAccount.objects.filter(customer_id=customer.pk)
     if lock:
         rows = rows.select_for_update()
-    return rows.get()
+    try:
+        return rows.get()
+    except CustomerAccount.DoesNotExist:
+        CustomerAccount.objects.get_or_create(customer_id=customer.pk)
+        return rows.get()
 
 
-def credit_check(*, customer, amount: Decimal, exclude_order_id: int | None = None, lock=False):
+def credit_check(
+    *,
+    customer,
+    amount: Decimal,
+    exclude_order_id: int | None = None,
+    lock=False,
+    settings: SalesSettings | None = None,
+):
     """Call inside the transaction that books the order; `lock=True` serialises orders of the
-    same customer on its account row."""
+    same customer on its account row (taken before the receivables are read). `settings`: the
+    settings row when the caller has it."""
     account = account_for(customer, lock=lock)
-    mode = SalesSettings.objects.get_or_create(pk=1)[0].credit_mode
+    if settings is None:
+        settings = SalesSettings.objects.get_or_create(pk=1)[0]
     return CreditResult(
         limit=account.credit_limit,
         open_receivables=open_receivables(customer.pk, exclude_order_id=exclude_order_id),
         amount=amount,
-        mode=mode,
+        mode=settings.credit_mode,
     )

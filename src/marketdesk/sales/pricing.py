@@ -60,25 +60,51 @@ def price_for(
 ) -> Price:
     """The unit price of `quantity` of `product` for a customer of `customer_level` sold
     through `channel_tier` on day `on` (blank level or tier: only lists open to anyone)."""
-    quantity = Decimal(str(quantity))
+    return prices_for(
+        [(product, quantity)], customer_level=customer_level, channel_tier=channel_tier, on=on
+    )[0]
+
+
+def prices_for(
+    wanted: list[tuple[Product, Decimal]],
+    *,
+    customer_level: str,
+    channel_tier: str,
+    on: datetime.date,
+) -> list[Price]:
+    """`price_for` of several (product, quantity) pairs at once (the lines of an order): the
+    applicable lists are read once and the items of every product in one more query."""
+    if not wanted:
+        return []
+    wanted = [(product, Decimal(str(quantity))) for product, quantity in wanted]
     ranked = list(applicable_lists(customer_level=customer_level, channel_tier=channel_tier, on=on))
     if not ranked:
-        return Price(product.list_price, product.list_price, None)
+        return [Price(product.list_price, product.list_price, None) for product, _q in wanted]
     items = PriceListItem.objects.filter(
         price_list__in=[price_list.pk for price_list in ranked],
-        product=product,
-        min_quantity__lte=quantity,
-    ).only("pk", "price_list_id", "min_quantity", "price")
-    best_by_list: dict[int, PriceListItem] = {}
+        product__in={product.pk for product, _q in wanted},
+        min_quantity__lte=max(quantity for _p, quantity in wanted),
+    ).only("pk", "price_list_id", "product_id", "min_quantity", "price")
+    by_product: dict[int, list[PriceListItem]] = {}
     for item in items:
-        held = best_by_list.get(item.price_list_id)
-        if held is None or item.min_quantity > held.min_quantity:
-            best_by_list[item.price_list_id] = item
-    for price_list in ranked:  # the best list that has the product at this quantity decides
-        item = best_by_list.get(price_list.pk)
-        if item is not None:
-            return Price(item.price, product.list_price, price_list)
-    return Price(product.list_price, product.list_price, None)
+        by_product.setdefault(item.product_id, []).append(item)
+    prices = []
+    for product, quantity in wanted:
+        best_by_list: dict[int, PriceListItem] = {}
+        for item in by_product.get(product.pk, ()):
+            if item.min_quantity > quantity:
+                continue
+            held = best_by_list.get(item.price_list_id)
+            if held is None or item.min_quantity > held.min_quantity:
+                best_by_list[item.price_list_id] = item
+        price = Price(product.list_price, product.list_price, None)
+        for price_list in ranked:  # the best list that has the product at this quantity decides
+            item = best_by_list.get(price_list.pk)
+            if item is not None:
+                price = Price(item.price, product.list_price, price_list)
+                break
+        prices.append(price)
+    return prices
 
 
 def settings_row() -> SalesSettings:
@@ -104,27 +130,28 @@ class Authority:
         return str(labels[self.source])
 
 
-def authority_for(user) -> Authority:
+def authority_for(user, *, settings: SalesSettings | None = None) -> Authority:
     """A person's own row wins; else the largest of the rows of the roles they hold as an
-    active employee; else the settings' default."""
+    active employee; else the settings' default (`settings`: the row when the caller has it).
+    One query for the person's and their roles' rows."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return Authority(settings_row().default_max_discount, "default")
-    own = DiscountAuthority.objects.filter(user=user).values_list("max_discount", flat=True).first()
-    if own is not None:
-        return Authority(own, "user")
-    best = (
+        return Authority((settings or settings_row()).default_max_discount, "default")
+    rows = list(
         DiscountAuthority.objects.filter(
-            role__employees__user=user, role__employees__status="active"
+            Q(user=user) | Q(role__employees__user=user, role__employees__status="active")
         )
         .select_related("role")
         .order_by("-max_discount", "pk")
-        .first()
     )
-    if best is not None:
-        return Authority(best.max_discount, "role", str(best.role))
-    return Authority(settings_row().default_max_discount, "default")
+    for row in rows:
+        if row.user_id == user.pk:
+            return Authority(row.max_discount, "user")
+    for row in rows:  # the largest first
+        if row.role_id is not None:
+            return Authority(row.max_discount, "role", str(row.role))
+    return Authority((settings or settings_row()).default_max_discount, "default")
 
 
-def max_discount_for(user) -> Decimal:
+def max_discount_for(user, *, settings: SalesSettings | None = None) -> Decimal:
     """The largest discount (%) `user` may give without approval."""
-    return authority_for(user).max_discount
+    return authority_for(user, settings=settings).max_discount

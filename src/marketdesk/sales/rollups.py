@@ -47,11 +47,32 @@ def mark(*, day, department_id, owner_id) -> None:
     )
 
 
-def mark_order(order) -> None:
-    """Mark the cell of an order as it is now (call before and after changing it)."""
-    mark(day=order.order_date, department_id=order.department_id, owner_id=order.owner_id)
-    if order.delivered_on:
-        mark(day=order.delivered_on, department_id=order.department_id, owner_id=order.owner_id)
+def _order_cells(order) -> list[tuple[int, int, int, int]]:
+    if order.owner_id is None:
+        return []
+    return [
+        (day.year, day.month, order.department_id or 0, order.owner_id)
+        for day in (order.order_date, order.delivered_on)
+        if day is not None
+    ]
+
+
+def mark_order(*orders) -> None:
+    """Mark the cells of orders as they are now (call before and after changing one: pass both
+    copies at once and a cell they share is marked once, in one INSERT)."""
+    cells = list(dict.fromkeys(cell for order in orders for cell in _order_cells(order)))
+    if len(cells) == 1:
+        year, month, department_id, owner_id = cells[0]
+        RollupDirty.objects.create(
+            year=year, month=month, department_id=department_id, owner_id=owner_id
+        )
+    elif cells:
+        RollupDirty.objects.bulk_create(
+            [
+                RollupDirty(year=year, month=month, department_id=department_id, owner_id=owner_id)
+                for year, month, department_id, owner_id in cells
+            ]
+        )
 
 
 def mark_receipt(receipt) -> None:

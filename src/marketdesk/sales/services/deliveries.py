@@ -43,6 +43,7 @@ from .orders import (
     _places_ok,
     _save,
     _set_task,
+    _validate,
     _wrong_state,
     order_settle,
 )
@@ -158,7 +159,7 @@ def delivery_create(
         updated_by=actor,
     )
     delivery._history_user = actor
-    delivery.full_clean()
+    _validate(delivery)
     delivery.save()
     DeliveryLine.objects.bulk_create(
         [DeliveryLine(delivery=delivery, order_line=line, quantity=qty) for line, qty in rows]
@@ -216,7 +217,7 @@ def delivery_sign(
     delivery.signed_by = (signed_by or "").strip()[:60]
     delivery.updated_by = actor
     delivery._history_user = actor
-    delivery.full_clean()
+    _validate(delivery)
     delivery.save()
     _maybe_delivered(order, actor)
     return delivery

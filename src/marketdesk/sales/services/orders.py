@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import copy
 import datetime
+import operator
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
+from django.db import connection, models, transaction
+from django.db.models import CheckConstraint, Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -39,11 +47,12 @@ from ..models import (
     OrderStatus,
     PaymentTerms,
     SalesOrder,
+    SalesSettings,
     TaskKind,
     TaskStatus,
 )
 from ..permissions import SalesPerm
-from ..pricing import max_discount_for, price_for, settings_row
+from ..pricing import max_discount_for, prices_for, settings_row
 from ..rollups import mark_order
 
 CENT = Decimal("0.01")
@@ -93,8 +102,13 @@ def _wrong_state(order: SalesOrder) -> ValidationError:
     return ValidationError(MSG_WRONG_STATE % {"status": order.get_status_display()})
 
 
-def _lock(order: SalesOrder) -> SalesOrder:
-    return SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+def _lock(order: SalesOrder, *, lines: bool = False) -> SalesOrder:
+    """The order row locked for update (with its customer); `lines=True` also answers whether
+    it has lines (`has_lines`) in the same query."""
+    rows = SalesOrder.objects.select_for_update().select_related("customer")
+    if lines:
+        rows = rows.annotate(has_lines=Exists(OrderLine.objects.filter(order=OuterRef("pk"))))
+    return rows.get(pk=order.pk)
 
 
 def _in_scope(actor, order: SalesOrder, perm: str = SalesPerm.VIEW_ORDER) -> bool:
@@ -120,18 +134,138 @@ def _rollup_key(order: SalesOrder) -> tuple:
     )
 
 
+# Validation without a query per rule ---------------------------------------------------------------
+
+_LOOKUPS = {
+    "exact": operator.eq,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _field_value(instance, name: str):
+    return getattr(instance, instance._meta.get_field(name).attname)
+
+
+def _condition(instance, node):
+    """A check constraint's condition on the instance in SQL's three-valued logic (None:
+    unknown); NotImplemented when it uses something this does not evaluate."""
+    if isinstance(node, Q):
+        results = []
+        for child in node.children:
+            result = _condition(instance, child)
+            if result is NotImplemented:
+                return NotImplemented
+            results.append(result)
+        if node.connector == Q.AND:
+            value = False if False in results else (None if None in results else True)
+        elif node.connector == Q.OR:
+            value = True if True in results else (None if None in results else False)
+        else:
+            return NotImplemented
+        return value if not node.negated or value is None else not value
+    lookup, expected = node
+    name, _sep, kind = lookup.partition("__")
+    kind = kind or "exact"
+    try:
+        actual = _field_value(instance, name)
+        if isinstance(expected, F):
+            expected = _field_value(instance, expected.name)
+        elif not isinstance(expected, (str, int, Decimal, datetime.date, bool, type(None))):
+            return NotImplemented
+    except (FieldDoesNotExist, AttributeError):
+        return NotImplemented
+    if kind == "isnull":
+        return (actual is None) == bool(expected)
+    compare = _LOOKUPS.get(kind)
+    if compare is None:
+        return NotImplemented
+    if actual is None or expected is None:
+        return None
+    return compare(actual, expected)
+
+
+def _validate(instance, *, exclude: Iterable[str] = (), constraints: bool = True) -> None:
+    """`full_clean()` without its queries. Every field is cleaned as full_clean cleans it (the
+    same messages), but foreign keys are not looked up (the services pass rows they read; the
+    database's foreign keys are the guard), unique fields are not queried (document numbers come
+    from the sequences; the unique indexes are the guard), and the check constraints are
+    evaluated in Python, with full_clean's messages, instead of a SELECT each."""
+    exclude = set(exclude)
+    meta = instance._meta
+    relations = [field for field in meta.concrete_fields if field.many_to_one]
+    errors: dict = {}
+    try:
+        instance.full_clean(
+            exclude=exclude | {field.name for field in relations},
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    for field in relations:
+        if field.name in exclude:
+            continue
+        value = getattr(instance, field.attname)
+        if field.blank and value in field.empty_values:
+            continue
+        try:
+            models.Field.validate(field, value, instance)  # null and blank, not the lookup
+        except ValidationError as exc:
+            errors[field.name] = exc.error_list
+    skipped = exclude | set(errors)
+    for constraint in meta.constraints if constraints else ():
+        if not isinstance(constraint, CheckConstraint):
+            continue  # unique constraints: the database's index is the guard
+        if any(name in skipped for name in _referenced_fields(constraint)):
+            continue
+        result = _condition(instance, constraint.condition)
+        if result is NotImplemented:
+            try:
+                constraint.validate(type(instance), instance, exclude=skipped)
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        elif result is False:
+            errors.setdefault(NON_FIELD_ERRORS, []).append(
+                ValidationError(
+                    constraint.get_violation_error_message(),
+                    code=constraint.violation_error_code,
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _referenced_fields(constraint: CheckConstraint) -> set[str]:
+    names: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, Q):
+            for child in node.children:
+                walk(child)
+            return
+        lookup, expected = node
+        names.add(lookup.split("__", 1)[0])
+        if isinstance(expected, F):
+            names.add(expected.name.split("__", 1)[0])
+
+    walk(constraint.condition)
+    return names
+
+
 def _save(order: SalesOrder, actor, before: SalesOrder | None) -> SalesOrder:
     """Save with the actor on the history row; mark the rollup cells of the order as it was
     and as it is when the change moves a booked order's figures."""
     if actor is not None:
         order.updated_by = actor
     order._history_user = actor
-    order.full_clean()
+    _validate(order)
     order.save()
     moved = before is not None and _rollup_key(before) != _rollup_key(order)
     if moved and (before.booked or order.booked):
-        mark_order(before)
-        mark_order(order)
+        mark_order(before, order)
     return order
 
 
@@ -174,9 +308,12 @@ def _clean_lines(
     """Check every line and price it; errors name the line (lines[N].field: "Line N: ...")."""
     if not lines:
         raise ValidationError({"lines": [MSG_NO_LINES]})
-    orderable = selectors.orderable_products(actor=actor)
+    wanted = {data.get("product").pk for data in lines if data.get("product") is not None}
+    orderable = set(
+        selectors.orderable_products(actor=actor).filter(pk__in=wanted).values_list("pk", flat=True)
+    )
     errors: dict[str, list] = {}
-    rows = []
+    checked = []
     for number, data in enumerate(lines, start=1):
         prefix = f"lines[{number}]."
         product = data.get("product")
@@ -187,7 +324,7 @@ def _clean_lines(
         line_errors: dict[str, str] = {}
         if product is None:
             line_errors["product"] = MSG_LINE_PRODUCT % {"line": number}
-        elif not orderable.filter(pk=product.pk).exists():
+        elif product.pk not in orderable:
             line_errors["product"] = MSG_LINE_NOT_ON_SALE % {"line": number, "product": product}
         if quantity is None or quantity <= 0:
             line_errors["quantity"] = MSG_LINE_QUANTITY % {"line": number}
@@ -199,13 +336,18 @@ def _clean_lines(
             for field, message in line_errors.items():
                 errors.setdefault(prefix + field, []).append(message)
             continue
-        price = price_for(
-            product=product,
-            customer_level=customer.level,
-            channel_tier=channel_tier,
-            on=order_date,
-            quantity=quantity,
-        )
+        checked.append((number, product, quantity, discount, description))
+    prices = prices_for(  # the applicable price lists read once for every line
+        [(product, quantity) for _n, product, quantity, _d, _t in checked],
+        customer_level=customer.level,
+        channel_tier=channel_tier,
+        on=order_date,
+    )
+    rows = []
+    for (number, product, quantity, discount, description), price in zip(
+        checked, prices, strict=True
+    ):
+        prefix = f"lines[{number}]."
         amount = line_amount(quantity, price.unit_price, discount)
         if amount >= Decimal("1e12") or quantity >= Decimal("1e10"):
             errors.setdefault(prefix + "quantity", []).append(MSG_LINE_TOO_LARGE % {"line": number})
@@ -239,14 +381,16 @@ def _totals(order: SalesOrder, rows: list[dict]) -> None:
         raise ValidationError({"lines": [MSG_LINE_TOO_LARGE % {"line": len(rows)}]})
 
 
-def _write_lines(order: SalesOrder, rows: list[dict]) -> None:
-    """Replace a draft's lines (a draft has no deliveries, so no line is referenced)."""
-    order.lines.all().delete()
+def _write_lines(order: SalesOrder, rows: list[dict], *, new: bool = False) -> None:
+    """Replace a draft's lines (a draft has no deliveries, so no line is referenced); a `new`
+    order has none yet."""
+    if not new:
+        order.lines.all().delete()
     made = []
     for row in rows:
         line = OrderLine(order=order, **row)
         try:
-            line.full_clean(exclude=["order"], validate_constraints=False)
+            _validate(line, exclude=["order"], constraints=False)
         except ValidationError as exc:
             raise ValidationError(
                 {
@@ -305,16 +449,18 @@ def _check_dates(order_date, promised_date) -> None:
         raise ValidationError({"promised_date": [MSG_PROMISED_BEFORE_ORDER]})
 
 
-def approval_reasons(order: SalesOrder) -> list[str]:
+def approval_reasons(order: SalesOrder, *, settings: SalesSettings | None = None) -> list[str]:
     """Why the order needs approval: a discount above the owner's authority, a total above the
-    approval amount. Empty: the salesperson's own authority covers it."""
+    approval amount. Empty: the salesperson's own authority covers it. `settings`: the settings
+    row when the caller has it."""
+    settings = settings or settings_row()
     reasons = []
-    authority = max_discount_for(order.owner)
+    authority = max_discount_for(order.owner, settings=settings)
     if order.max_discount > authority:
         reasons.append(
             MSG_REASON_DISCOUNT % {"discount": order.max_discount, "authority": authority}
         )
-    limit = settings_row().approval_amount
+    limit = settings.approval_amount
     if order.total > limit:
         reasons.append(
             MSG_REASON_AMOUNT % {"total": f"{order.total:,.2f}", "limit": f"{limit:,.2f}"}
@@ -322,11 +468,17 @@ def approval_reasons(order: SalesOrder) -> list[str]:
     return [str(reason) for reason in reasons]
 
 
-def _credit(order: SalesOrder, *, blocking: bool = True) -> None:
+def _credit(
+    order: SalesOrder, *, blocking: bool = True, settings: SalesSettings | None = None
+) -> None:
     """Check the customer's credit limit (its account row locked): a blocking result refuses,
     a warning is kept on the order and shown."""
     result = credit_check(
-        customer=order.customer, amount=order.total, exclude_order_id=order.pk, lock=True
+        customer=order.customer,
+        amount=order.total,
+        exclude_order_id=order.pk,
+        lock=True,
+        settings=settings,
     )
     if result.blocks and blocking:
         raise ValidationError({"credit": [result.message]})
@@ -384,14 +536,15 @@ def order_create(
     )
     _totals(order, rows)
     _save(order, actor, None)
-    _write_lines(order, rows)
+    _write_lines(order, rows, new=True)
     return order
 
 
-def _own_draft(actor, order: SalesOrder) -> SalesOrder:
-    order = _lock(order)
+def _own_draft(actor, order: SalesOrder, *, lines: bool = False) -> SalesOrder:
+    order = _lock(order, lines=lines)
     if order.owner_id != actor.pk:
         raise PermissionDenied(MSG_NOT_OWNER)
+    order.owner = actor  # the same row: no query to load it again
     if order.status != OrderStatus.DRAFT:
         raise _wrong_state(order)
     approvals.assert_editable(order)
@@ -466,38 +619,59 @@ def _unit_coordinators(department) -> list:
 
 def _create_tasks(order: SalesOrder, actor) -> list[CoordinationTask]:
     """The production task to 生产部 (due before the promised date, never before today) and the
-    logistics task to 物流部 (due on the promised date), owned by the unit's head."""
+    logistics task to 物流部 (due on the promised date), owned by the unit's head. A kind the
+    order already has (not cancelled) is not made again. Three queries for both tasks (the
+    kinds there are, the units with their heads, the tasks with their history rows in bulk)
+    plus the notifications."""
     today = timezone.localdate()
     production_due = max(order.promised_date - datetime.timedelta(days=PRODUCTION_LEAD_DAYS), today)
+    there = set(
+        order.tasks.exclude(status=TaskStatus.CANCELLED).order_by().values_list("kind", flat=True)
+    )
     specs = [
-        (TaskKind.PRODUCTION, PRODUCTION_UNIT, production_due),
-        (TaskKind.LOGISTICS, LOGISTICS_UNIT, order.promised_date),
+        (kind, code, due)
+        for kind, code, due in (
+            (TaskKind.PRODUCTION, PRODUCTION_UNIT, production_due),
+            (TaskKind.LOGISTICS, LOGISTICS_UNIT, order.promised_date),
+        )
+        if kind not in there
     ]
+    if not specs:
+        return []
+    units = {
+        department.code: department
+        for department in Department.objects.filter(
+            code__in=[code for _kind, code, _due in specs], active=True
+        ).select_related("head__user")
+    }
     made = []
     for kind, code, due in specs:
-        if order.tasks.filter(kind=kind).exclude(status=TaskStatus.CANCELLED).exists():
-            continue
-        department = Department.objects.filter(code=code, active=True).first()
-        owner = _unit_user(department)
+        department = units.get(code)
         task = CoordinationTask(
             order=order,
             kind=kind,
             title=f"{order.number} · {order.customer.name}"[:120],
             department=department,
-            owner=owner,
+            owner=_unit_user(department),
             due_date=due,
             created_by=actor,
             updated_by=actor,
         )
         task._history_user = actor
-        task.full_clean()
-        task.save()
+        _validate(task)
         made.append(task)
-        recipients = [owner] if owner else _unit_coordinators(department)
+    if connection.features.can_return_rows_from_bulk_insert:
+        CoordinationTask.objects.bulk_create(made)
+        CoordinationTask.history.bulk_history_create(made, default_change_reason=None)
+    else:
+        for task in made:
+            task.save()
+    for task in made:
+        recipients = [task.owner] if task.owner else _unit_coordinators(task.department)
         notify(
             recipients=recipients,
             title=gettext("New %(kind)s task: %(number)s, due %(due)s")
-            % {"kind": task.get_kind_display(), "number": order.number, "due": due},
+            % {"kind": task.get_kind_display(), "number": order.number, "due": task.due_date},
             body=f"{order.customer.name} · {order.get_payment_terms_display()}",
             url=task.get_absolute_url(),
             kind="sales.task",
@@ -529,11 +703,12 @@ def order_submit(*, actor, order: SalesOrder, comment: str = "") -> ApprovalRequ
     it is confirmed at once (None is returned); otherwise it goes to the approval engine with
     the reasons (the approval request is returned). A blocking credit limit refuses it."""
     _require(actor, SalesPerm.ADD_ORDER)
-    order = _own_draft(actor, order)
-    if not order.lines.exists():
+    order = _own_draft(actor, order, lines=True)
+    if not order.has_lines:
         raise ValidationError({"lines": [MSG_NO_LINES]})
-    _credit(order)
-    reasons = approval_reasons(order)
+    settings = settings_row()
+    _credit(order, settings=settings)
+    reasons = approval_reasons(order, settings=settings)
     order.approval_reasons = "; ".join(reasons)[:300]
     if not reasons:
         _confirm(order, actor)
@@ -550,18 +725,19 @@ def order_confirm(*, actor, order: SalesOrder) -> SalesOrder:
     behalf, when the order needs no approval; an order that needs approval is submitted by its
     salesperson (nobody confirms past the discount authority or the approval amount)."""
     _require(actor, SalesPerm.CONFIRM_ORDER)
-    order = _lock(order)
+    order = _lock(order, lines=True)
     if not _in_scope(actor, order):
         raise PermissionDenied(MSG_NOT_IN_SCOPE)
     if order.status != OrderStatus.DRAFT:
         raise _wrong_state(order)
     approvals.assert_editable(order)
-    if not order.lines.exists():
+    if not order.has_lines:
         raise ValidationError({"lines": [MSG_NO_LINES]})
-    reasons = approval_reasons(order)
+    settings = settings_row()
+    reasons = approval_reasons(order, settings=settings)
     if reasons:
         raise ValidationError(MSG_NEEDS_APPROVAL % {"reasons": "; ".join(reasons)})
-    _credit(order)
+    _credit(order, settings=settings)
     order.approval_reasons = ""
     return _confirm(order, actor)
 
@@ -743,7 +919,7 @@ def task_update(
         task.notes = notes.strip()
     task.updated_by = actor
     task._history_user = actor
-    task.full_clean()
+    _validate(task)
     task.save()
     return task
 
