@@ -59,8 +59,9 @@ def _walk(sort: str) -> list[int]:
 def test_walking_next_gives_every_row_once_in_the_offset_order(customers, sort):
     field = SORTS[sort.lstrip("-")]
     expected = list(
-        Customer.objects.order_by(f"-{field}" if sort.startswith("-") else field, "-pk")
-        .values_list("pk", flat=True)
+        Customer.objects.order_by(
+            f"-{field}" if sort.startswith("-") else field, "-pk"
+        ).values_list("pk", flat=True)
     )
     assert _walk(sort) == expected
     assert len(expected) == 45

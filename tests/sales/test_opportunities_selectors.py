@@ -25,7 +25,7 @@ from .test_opportunities_fixtures import (  # noqa: F401
     stage,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 D = Decimal
 
 

@@ -25,6 +25,19 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 BASE = "/api/v1/sales/"
 
 
+@pytest.fixture
+def api_for(api_for):
+    """The shared api_for, asking for English (the messages below are the English ones; without
+    the header the API answers in the company language, zh-Hans)."""
+
+    def make(user):
+        client = api_for(user)
+        client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+        return client
+
+    return make
+
+
 def body(customer, catalogue, *lines, **extra):
     return {
         "customer": customer.pk,

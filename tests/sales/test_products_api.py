@@ -82,7 +82,8 @@ class TestProducts:
             "unit": "台",
             "list_price": "1.00",
         }
-        result = assert_invalid(client.post(f"{API}/products/", body, format="json"), {"code"})
+        response = client.post(f"{API}/products/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+        result = assert_invalid(response, {"code"})
         assert result["fields"]["code"] == [
             'The product code "ZT-100" is already used by 智联终端 ZT-100.'
         ]

@@ -24,7 +24,7 @@ from marketdesk.sales.services import receipts as services
 from . import test_receipts_helpers as h
 from .test_receipts_helpers import days, plan, receive, set_receipt_approval, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 order_for = h.order_for
 order = h.order

@@ -364,7 +364,7 @@ class TestRegistrations:
         assert "Receivables and credit" in html and receipt.number in html
         assert "4,000.00" in html  # overdue, outside any plan
 
-    def test_the_workbench(self, sales_personas, order_for):
+    def test_the_workbench(self, sales_personas, order_for, english):
         order_for(total="5000", promised_date=days(-3), order_date=days(-30))
         labels = {str(t.label): t.count for t in todo_items(sales_personas.sales1)}
         assert labels["My overdue instalments"] == 1

@@ -50,6 +50,22 @@ def applicable_lists(
     )
 
 
+def _ranked_lists(*, customer_level: str, channel_tier: str, on: datetime.date) -> list[PriceList]:
+    """`applicable_lists` as a list, ranked in Python (the same order: priority, then the more
+    specific, then the newest, then the last made) rather than by annotations in SQL."""
+    rows = list(
+        PriceList.objects.filter(active=True, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .filter(Q(customer_level="") | Q(customer_level=customer_level or ""))
+        .filter(Q(channel_tier="") | Q(channel_tier=channel_tier or ""))
+        .order_by()
+    )
+    for row in rows:
+        row.specific = (row.customer_level != "") + (row.channel_tier != "")
+    rows.sort(key=lambda row: (row.priority, row.specific, row.valid_from, row.pk), reverse=True)
+    return rows
+
+
 def price_for(
     *,
     product: Product,
@@ -77,14 +93,18 @@ def prices_for(
     if not wanted:
         return []
     wanted = [(product, Decimal(str(quantity))) for product, quantity in wanted]
-    ranked = list(applicable_lists(customer_level=customer_level, channel_tier=channel_tier, on=on))
+    ranked = _ranked_lists(customer_level=customer_level, channel_tier=channel_tier, on=on)
     if not ranked:
         return [Price(product.list_price, product.list_price, None) for product, _q in wanted]
-    items = PriceListItem.objects.filter(
-        price_list__in=[price_list.pk for price_list in ranked],
-        product__in={product.pk for product, _q in wanted},
-        min_quantity__lte=max(quantity for _p, quantity in wanted),
-    ).only("pk", "price_list_id", "product_id", "min_quantity", "price")
+    items = (
+        PriceListItem.objects.filter(
+            price_list__in=[price_list.pk for price_list in ranked],
+            product__in={product.pk for product, _q in wanted},
+            min_quantity__lte=max(quantity for _p, quantity in wanted),
+        )
+        .only("pk", "price_list_id", "product_id", "min_quantity", "price")
+        .order_by()
+    )
     by_product: dict[int, list[PriceListItem]] = {}
     for item in items:
         by_product.setdefault(item.product_id, []).append(item)

@@ -5,20 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0003_customer_list_order_indexes'),
+        ("crm", "0003_customer_list_order_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customer',
-            name='budget',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='budget'),
+            model_name="customer",
+            name="budget",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=14,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="budget",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcustomer',
-            name='budget',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='budget'),
+            model_name="historicalcustomer",
+            name="budget",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=14,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="budget",
+            ),
         ),
     ]

@@ -134,6 +134,8 @@ class SalesOrder(BaseModel):
             models.Index(fields=["department", "order_date"], name="sales_order_dept_date"),
             models.Index(fields=["customer", "order_date"], name="sales_order_customer_date"),
             models.Index(fields=["status", "promised_date"], name="sales_order_status_promised"),
+            # the rollup recomputation reads an owner's deliveries of a month
+            models.Index(fields=["owner", "delivered_on"], name="sales_order_owner_delivered"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="sales_order_total"),

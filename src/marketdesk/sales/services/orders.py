@@ -22,7 +22,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.db import connection, models, transaction
-from django.db.models import CheckConstraint, Exists, F, OuterRef, Q
+from django.db.models import CheckConstraint, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -32,7 +32,7 @@ from marketdesk.approvals.models import ApprovalRequest
 from marketdesk.core.notifications import notify
 from marketdesk.core.numbering import next_number
 from marketdesk.core.scope import scoped
-from marketdesk.org.models import Department, EmployeeStatus
+from marketdesk.org.models import Department, Employee, EmployeeStatus
 from marketdesk.org.selectors import department_head, employee_for_user
 
 from .. import selectors_orders as selectors
@@ -62,6 +62,19 @@ HUNDRED = Decimal("100")
 PRODUCTION_UNIT = "PRD"
 LOGISTICS_UNIT = "LOG"
 PRODUCTION_LEAD_DAYS = 3
+# What _create_tasks reads of a unit and its head (the task's unit, owner and notification).
+UNIT_FIELDS = (
+    "name",
+    "code",
+    "active",
+    "head__status",
+    "head__user__username",
+    "head__user__name",
+    "head__user__first_name",
+    "head__user__last_name",
+    "head__user__email",
+    "head__user__is_active",
+)
 
 MSG_NO_PERMISSION = _("You do not have permission to do this.")
 MSG_NOT_OWNER = _("Only the salesperson who owns the order may do this.")
@@ -102,13 +115,12 @@ def _wrong_state(order: SalesOrder) -> ValidationError:
     return ValidationError(MSG_WRONG_STATE % {"status": order.get_status_display()})
 
 
-def _lock(order: SalesOrder, *, lines: bool = False) -> SalesOrder:
-    """The order row locked for update (with its customer); `lines=True` also answers whether
-    it has lines (`has_lines`) in the same query."""
-    rows = SalesOrder.objects.select_for_update().select_related("customer")
-    if lines:
-        rows = rows.annotate(has_lines=Exists(OrderLine.objects.filter(order=OuterRef("pk"))))
-    return rows.get(pk=order.pk)
+def _lock(order: SalesOrder) -> SalesOrder:
+    return SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+
+
+def _has_lines(order: SalesOrder) -> bool:
+    return OrderLine.objects.filter(order_id=order.pk).exists()
 
 
 def _in_scope(actor, order: SalesOrder, perm: str = SalesPerm.VIEW_ORDER) -> bool:
@@ -166,6 +178,8 @@ def _condition(instance, node):
         else:
             return NotImplemented
         return value if not node.negated or value is None else not value
+    if not isinstance(node, tuple):
+        return NotImplemented  # an expression (a function, a lookup object): ask the database
     lookup, expected = node
     name, _sep, kind = lookup.partition("__")
     kind = kind or "exact"
@@ -184,7 +198,10 @@ def _condition(instance, node):
         return NotImplemented
     if actual is None or expected is None:
         return None
-    return compare(actual, expected)
+    try:
+        return compare(actual, expected)
+    except TypeError:  # a value full_clean could not convert: leave it to the database's rule
+        return NotImplemented
 
 
 def _validate(instance, *, exclude: Iterable[str] = (), constraints: bool = True) -> None:
@@ -219,14 +236,14 @@ def _validate(instance, *, exclude: Iterable[str] = (), constraints: bool = True
     for constraint in meta.constraints if constraints else ():
         if not isinstance(constraint, CheckConstraint):
             continue  # unique constraints: the database's index is the guard
-        if any(name in skipped for name in _referenced_fields(constraint)):
-            continue
         result = _condition(instance, constraint.condition)
         if result is NotImplemented:
             try:
                 constraint.validate(type(instance), instance, exclude=skipped)
             except ValidationError as exc:
                 errors = exc.update_error_dict(errors)
+        elif any(name in skipped for name in _referenced_fields(constraint)):
+            continue  # as full_clean: a rule on a field that has an error is not checked
         elif result is False:
             errors.setdefault(NON_FIELD_ERRORS, []).append(
                 ValidationError(
@@ -245,6 +262,8 @@ def _referenced_fields(constraint: CheckConstraint) -> set[str]:
         if isinstance(node, Q):
             for child in node.children:
                 walk(child)
+            return
+        if not isinstance(node, tuple):
             return
         lookup, expected = node
         names.add(lookup.split("__", 1)[0])
@@ -310,7 +329,10 @@ def _clean_lines(
         raise ValidationError({"lines": [MSG_NO_LINES]})
     wanted = {data.get("product").pk for data in lines if data.get("product") is not None}
     orderable = set(
-        selectors.orderable_products(actor=actor).filter(pk__in=wanted).values_list("pk", flat=True)
+        selectors.orderable_products(actor=actor)
+        .filter(pk__in=wanted)
+        .order_by()
+        .values_list("pk", flat=True)
     )
     errors: dict[str, list] = {}
     checked = []
@@ -421,9 +443,12 @@ def _rows_of(order: SalesOrder) -> list[dict]:
 
 
 def _visible_customer(actor, customer):
+    """The customer, read again through the actor's customer scope (its row alone: the list's
+    joins to the owner and unit are not needed here)."""
     from marketdesk.crm.selectors import customer_list
 
-    found = customer_list(actor).filter(pk=getattr(customer, "pk", None)).first()
+    found = customer_list(actor).select_related(None).filter(pk=getattr(customer, "pk", None))
+    found = next(iter(found.order_by()[:1]), None)
     if found is None:
         raise ValidationError({"customer": [MSG_CUSTOMER]})
     return found
@@ -510,7 +535,12 @@ def order_create(
     _check_opportunity(actor, customer, opportunity)
     order_date = order_date or timezone.localdate()
     _check_dates(order_date, promised_date)
-    employee = employee_for_user(actor)
+    department_id = (
+        Employee.objects.filter(user_id=actor.pk)
+        .order_by()
+        .values_list("department_id", flat=True)
+        .first()
+    )
     order = SalesOrder(
         number=next_number("XS"),
         title=(title or "").strip()[:120],
@@ -518,7 +548,7 @@ def order_create(
         contact=contact,
         opportunity=opportunity,
         owner=actor,
-        department=employee.department if employee else None,
+        department_id=department_id,
         order_date=order_date,
         promised_date=promised_date,
         payment_terms=payment_terms,
@@ -540,8 +570,8 @@ def order_create(
     return order
 
 
-def _own_draft(actor, order: SalesOrder, *, lines: bool = False) -> SalesOrder:
-    order = _lock(order, lines=lines)
+def _own_draft(actor, order: SalesOrder) -> SalesOrder:
+    order = _lock(order)
     if order.owner_id != actor.pk:
         raise PermissionDenied(MSG_NOT_OWNER)
     order.owner = actor  # the same row: no query to load it again
@@ -609,8 +639,6 @@ def _unit_coordinators(department) -> list:
     """Active people of a unit who may work on coordination tasks."""
     if department is None:
         return []
-    from marketdesk.org.models import Employee
-
     people = Employee.objects.filter(
         department=department, status=EmployeeStatus.ACTIVE
     ).select_related("user")
@@ -642,7 +670,9 @@ def _create_tasks(order: SalesOrder, actor) -> list[CoordinationTask]:
         department.code: department
         for department in Department.objects.filter(
             code__in=[code for _kind, code, _due in specs], active=True
-        ).select_related("head__user")
+        )
+        .select_related("head__user")
+        .only(*UNIT_FIELDS)
     }
     made = []
     for kind, code, due in specs:
@@ -703,8 +733,8 @@ def order_submit(*, actor, order: SalesOrder, comment: str = "") -> ApprovalRequ
     it is confirmed at once (None is returned); otherwise it goes to the approval engine with
     the reasons (the approval request is returned). A blocking credit limit refuses it."""
     _require(actor, SalesPerm.ADD_ORDER)
-    order = _own_draft(actor, order, lines=True)
-    if not order.has_lines:
+    order = _own_draft(actor, order)
+    if not _has_lines(order):
         raise ValidationError({"lines": [MSG_NO_LINES]})
     settings = settings_row()
     _credit(order, settings=settings)
@@ -725,13 +755,13 @@ def order_confirm(*, actor, order: SalesOrder) -> SalesOrder:
     behalf, when the order needs no approval; an order that needs approval is submitted by its
     salesperson (nobody confirms past the discount authority or the approval amount)."""
     _require(actor, SalesPerm.CONFIRM_ORDER)
-    order = _lock(order, lines=True)
+    order = _lock(order)
     if not _in_scope(actor, order):
         raise PermissionDenied(MSG_NOT_IN_SCOPE)
     if order.status != OrderStatus.DRAFT:
         raise _wrong_state(order)
     approvals.assert_editable(order)
-    if not order.has_lines:
+    if not _has_lines(order):
         raise ValidationError({"lines": [MSG_NO_LINES]})
     settings = settings_row()
     reasons = approval_reasons(order, settings=settings)
