@@ -147,3 +147,38 @@ def settings_language() -> str:
 def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+
+# Browser tests (tests/e2e and a few app folders): one Playwright and one Chromium per test
+# process. Playwright's sync API runs an event loop in the thread that started it, so a second
+# sync_playwright() in the same process fails; every browser test uses this session fixture.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
+BROWSER_TIMEOUT_MS = 10_000  # generous for a loaded CI machine; a passing step takes under 1 s
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not found at /usr/bin/chromium: apt-get install chromium")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError as exc:
+        pytest.skip(f"the playwright package cannot be imported ({exc}): pip install -e '.[dev]'")
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()

@@ -19,13 +19,6 @@ from tests.conftest import PASSWORD, Personas, build_personas
 # ORM calls from a thread with a running loop unless told the caller is synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
 DESKTOP = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000  # generous for a loaded CI machine; a passing step takes well under 1 s
@@ -40,26 +33,6 @@ def pytest_runtest_makereport(item, call):
 
 
 _failed_key = pytest.StashKey[bool]()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium not found at /usr/bin/chromium: apt-get install chromium")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError as exc:
-        pytest.skip(f"the playwright package cannot be imported ({exc}): pip install -e '.[dev]'")
-    expect.set_options(timeout=TIMEOUT_MS)
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture
