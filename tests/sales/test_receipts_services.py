@@ -469,9 +469,8 @@ class TestOrdersHook:
         heard = []
         monkeypatch.setattr(
             order_services,
-            "order_receipts_changed",
-            lambda *, order: heard.append((order.pk, order.received_amount)),
-            raising=False,
+            "order_settle",
+            lambda order, actor=None: heard.append((order.pk, order.received_amount)),
         )
         set_receipt_approval(True)
         receipt = receive(sales_personas.sales1, order, "100")
@@ -483,20 +482,11 @@ class TestOrdersHook:
         services.receipt_cancel(actor=sales_personas.finance, receipt=receipt, reason="x")
         assert heard[1:] == [(order.pk, Decimal("150.00")), (order.pk, Decimal("50.00"))]
 
-    def test_without_the_hook_nothing_breaks(self, sales_personas, order, monkeypatch):
-        monkeypatch.delattr(order_services, "order_receipts_changed", raising=False)
-        receive(sales_personas.sales1, order, "100")
-
 
 class TestOrderCompletion:
     def test_a_delivered_order_received_in_full_is_completed_by_the_orders_part(
         self, sales_personas, order_for
     ):
-        if not (
-            hasattr(order_services, "order_receipts_changed")
-            or hasattr(order_services, "order_settle")
-        ):
-            pytest.skip("the orders part provides no completion hook yet")
         order = order_for(total="1000", status=OrderStatus.DELIVERED)
         receive(sales_personas.sales1, order, "400")
         order.refresh_from_db()

@@ -54,6 +54,7 @@ from ..models import (
 )
 from ..models.common import ZERO
 from ..permissions import SalesPerm
+from . import orders as order_services
 
 MSG_NO_PERMISSION = _("You do not have permission to do this.")
 MSG_ORDER_OUT_OF_SCOPE = _("This order was not found.")
@@ -216,19 +217,9 @@ def _apply_to_plan(plan_id: int | None, delta: Decimal, actor) -> None:
 
 
 def _receipts_changed(order: SalesOrder, actor) -> None:
-    """Tell the orders part that the order's received amount changed (it completes an order
-    that is delivered and received in full). Looked up at call time, as that part may or may
-    not provide it: `order_receipts_changed(order=)` when it exists, else
-    `order_settle(order, actor=)`."""
-    from . import orders as order_services
-
-    hook = getattr(order_services, "order_receipts_changed", None)
-    if hook is not None:
-        hook(order=order)
-        return
-    settle = getattr(order_services, "order_settle", None)
-    if settle is not None:
-        settle(order, actor=actor)
+    """The order's received amount changed: the orders part completes an order that is
+    delivered and received in full."""
+    order_services.order_settle(order, actor=actor)
 
 
 # Receipts ---------------------------------------------------------------------------------------
