@@ -19,7 +19,13 @@ from django.core import mail
 from django.db import transaction
 
 from marketdesk.core.models import DeliveryLog, Notification, RobotKind, RobotWebhook
-from marketdesk.core.notifications import broadcast, deliver, notify, send_to_robot
+from marketdesk.core.notifications import (
+    broadcast,
+    deliver,
+    deliver_many,
+    notify,
+    send_to_robot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +191,81 @@ class TestEmail:
         assert deliver(999999) == 0
 
 
+class TestOneDeliveryPerTransaction:
+    """notify() calls of one transaction are delivered by one background task."""
+
+    def test_two_calls_one_task_both_emailed(self, personas, django_capture_on_commit_callbacks):
+        with_email(personas.sales1, "wangfang@example.cn")
+        with_email(personas.sales2, "lina@example.cn")
+        with (
+            mock.patch("marketdesk.core.tasks.deliver_notifications.delay") as delay,
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            transaction.atomic(),
+        ):
+            [first] = notify(recipients=[personas.sales1], title="生产任务")
+            second = notify(recipients=[personas.sales2, personas.leader1], title="物流任务")
+        assert len(callbacks) == 1
+        delay.assert_called_once_with(
+            [first.pk, second[0].pk, second[1].pk], robots=[first.pk, second[0].pk]
+        )
+        deliver_many(*delay.call_args.args, **delay.call_args.kwargs)
+        assert sorted(m.to[0] for m in mail.outbox) == ["lina@example.cn", "wangfang@example.cn"]
+        assert DeliveryLog.objects.filter(channel="email", ok=True).count() == 2
+        assert Notification.objects.filter(emailed_at__isnull=False).count() == 2
+
+    def test_in_the_real_order_both_are_sent(self, personas, django_capture_on_commit_callbacks):
+        with_email(personas.sales1, "wangfang@example.cn")
+        with_email(personas.sales2, "lina@example.cn")
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            notify(recipients=[personas.sales1], title="a")
+            notify(recipients=[personas.sales2], title="b")
+        assert sorted(m.subject for m in mail.outbox) == ["a", "b"]
+
+    def test_a_later_transaction_gets_its_own_delivery(
+        self, personas, django_capture_on_commit_callbacks
+    ):
+        with_email(personas.sales1, "wangfang@example.cn")
+        with django_capture_on_commit_callbacks(execute=True):
+            notify(recipients=[personas.sales1], title="a")
+        with django_capture_on_commit_callbacks(execute=True):
+            notify(recipients=[personas.sales1], title="b")
+        assert [m.subject for m in mail.outbox] == ["a", "b"]
+
+    def test_a_rolled_back_savepoint_sends_only_the_rest(
+        self, personas, django_capture_on_commit_callbacks
+    ):
+        with_email(personas.sales1, "wangfang@example.cn")
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            notify(recipients=[personas.sales1], title="kept")
+            with pytest.raises(RuntimeError), transaction.atomic():
+                notify(recipients=[personas.sales1], title="rolled back")
+                raise RuntimeError
+            notify(recipients=[personas.sales1], title="kept too")
+        assert sorted(m.subject for m in mail.outbox) == ["kept", "kept too"]
+
+    def test_first_call_in_a_rolled_back_savepoint_does_not_lose_the_rest(
+        self, personas, django_capture_on_commit_callbacks
+    ):
+        with_email(personas.sales1, "wangfang@example.cn")
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            with pytest.raises(RuntimeError), transaction.atomic():
+                notify(recipients=[personas.sales1], title="rolled back")
+                raise RuntimeError
+            notify(recipients=[personas.sales1], title="kept")
+        assert [m.subject for m in mail.outbox] == ["kept"]
+
+    def test_failing_mail_is_logged_per_notification(self, personas):
+        with_email(personas.sales1, "wangfang@example.cn")
+        row = notify(recipients=[personas.sales1], title="x")[0]
+        with mock.patch(
+            "marketdesk.core.notifications.send_mail", side_effect=OSError("connection refused")
+        ):
+            assert deliver_many([row.pk]) == 0
+        assert not DeliveryLog.objects.get(channel="email").ok
+        assert deliver_many([row.pk]) == 1  # tried again next time
+        assert deliver_many([row.pk, 999999]) == 0  # sent once; unknown ids skipped
+
+
 class TestRobots:
     def test_wecom_gets_a_text_message(self, personas, robot_server):
         make_robot(robot_server, RobotKind.WECOM, path="/cgi-bin/webhook/send?key=abc")
@@ -256,6 +337,16 @@ class TestRobots:
         with django_capture_on_commit_callbacks(execute=True):
             notify(recipients=[personas.sales1, personas.sales2, personas.leader1], title="x")
         assert len(robot_server.requests) == 1
+
+    def test_one_post_per_notify_call_of_a_transaction(
+        self, personas, robot_server, django_capture_on_commit_callbacks
+    ):
+        make_robot(robot_server)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            notify(recipients=[personas.sales1, personas.sales2], title="生产任务")
+            notify(recipients=[personas.sales1, personas.sales2], title="物流任务")
+        texts = sorted(r["body"]["text"]["content"] for r in robot_server.requests)
+        assert texts == ["物流任务", "生产任务"]
 
     def test_a_robot_gets_a_notification_once_however_often_delivered(self, personas, robot_server):
         make_robot(robot_server)

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 
@@ -45,16 +45,47 @@ def notify(
             .values_list("id", flat=True)[: len(rows)]
         )
 
-    def _enqueue() -> None:
-        from .tasks import deliver_notification
-
-        # one event, one post in each group chat: only the first recipient's delivery
-        # goes to the robots
-        for index, notification_id in enumerate(ids):
-            deliver_notification.delay(notification_id, robots=index == 0)
-
-    transaction.on_commit(_enqueue)
+    _enqueue_after_commit(ids)
     return created
+
+
+class _Pending:
+    """The notifications of one transaction, handed to one background task after it commits
+    (an order that makes two tasks queues one delivery, not two). `robots`: the first
+    notification of each notify() call: one event, one post in each group chat."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.robots: list[int] = []
+        self.done = False
+
+    def add(self, ids: list[int]) -> None:
+        self.robots.append(ids[0])
+        self.ids.extend(ids)
+
+    def flush(self) -> None:
+        self.done = True
+        from .tasks import deliver_notifications
+
+        deliver_notifications.delay(self.ids, robots=self.robots)
+
+
+def _enqueue_after_commit(ids: list[int]) -> None:
+    if not ids:
+        return
+    connection = transaction.get_connection()
+    pending = getattr(connection, "_md_pending_notifications", None)
+    registered = pending is not None and any(
+        callback == pending.flush for _sids, callback, _robust in connection.run_on_commit
+    )
+    if pending is None or pending.done or not registered or not connection.in_atomic_block:
+        pending = _Pending()
+        pending.add(ids)
+        connection._md_pending_notifications = pending
+        transaction.on_commit(pending.flush)  # runs at once outside a transaction
+        return
+    # Rows of a savepoint rolled back later are skipped at delivery (their ids are gone).
+    pending.add(ids)
 
 
 def deliver(notification_id: int, *, robots: bool = True) -> int:
@@ -91,6 +122,58 @@ def deliver(notification_id: int, *, robots: bool = True) -> int:
                 )
     if robots:
         sent += _deliver_to_robots(notification)
+    return sent
+
+
+def deliver_many(notification_ids: list[int], *, robots: list[int] = ()) -> int:
+    """`deliver` for the notifications of one transaction: one query for them all, the emails
+    over one mail connection, one update and one insert for their records. `robots`: the ids
+    that also go to the group robots. Safe to repeat; ids rolled back since are skipped."""
+    notifications = list(
+        Notification.objects.select_related("recipient")
+        .filter(pk__in=list(notification_ids), emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .order_by("pk")
+    )
+    sent = 0
+    emailed, logs = [], []
+    if notifications:
+        mail = get_connection(fail_silently=False)
+        for notification in notifications:
+            recipient = notification.recipient
+            with translation.override(recipient.language or settings.LANGUAGE_CODE):
+                try:
+                    send_mail(
+                        notification.title,
+                        f"{notification.body}\n\n{notification.url}".strip(),
+                        settings.DEFAULT_FROM_EMAIL,
+                        [recipient.email],
+                        connection=mail,
+                    )
+                except Exception as exc:  # delivery problems are logged, never lose the row
+                    logs.append(
+                        DeliveryLog(
+                            channel="email",
+                            target=recipient.email,
+                            notification=notification,
+                            ok=False,
+                            detail=str(exc),
+                        )
+                    )
+                    continue
+            emailed.append(notification.pk)
+            logs.append(
+                DeliveryLog(
+                    channel="email", target=recipient.email, notification=notification, ok=True
+                )
+            )
+            sent += 1
+        if emailed:
+            Notification.objects.filter(pk__in=emailed).update(emailed_at=timezone.now())
+        DeliveryLog.objects.bulk_create(logs)
+    if robots and RobotWebhook.objects.filter(active=True).exists():
+        for notification in Notification.objects.filter(pk__in=list(robots)).order_by("pk"):
+            sent += _deliver_to_robots(notification)
     return sent
 
 

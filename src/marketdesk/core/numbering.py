@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import DocumentSequence, SequenceCounter, SequenceReset
@@ -66,19 +66,37 @@ def format_number(sequence: DocumentSequence, period: str, value: int) -> str:
     return sequence.separator.join(part for part in parts if part)
 
 
+def _bump(sequence: DocumentSequence, period: str, count: int) -> int:
+    """Add `count` to the period's counter and return its new last value. One statement when
+    the counter exists: `UPDATE ... RETURNING` locks the row (PostgreSQL) inside the caller's
+    transaction (SQLite: the IMMEDIATE write transaction serialises writers), so two callers
+    never get the same value. The first number of a period inserts the counter first."""
+    table = connection.ops.quote_name(SequenceCounter._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET last_value = last_value + %s "
+        "WHERE sequence_id = %s AND period = %s RETURNING last_value"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, sequence.pk, period])
+        row = cursor.fetchone()
+        if row is None:
+            SequenceCounter.objects.bulk_create(
+                [SequenceCounter(sequence=sequence, period=period, last_value=0)],
+                ignore_conflicts=True,
+            )
+            cursor.execute(sql, [count, sequence.pk, period])
+            row = cursor.fetchone()
+    return int(row[0])
+
+
 def next_number(doc_type: str, *, on: datetime.date | None = None) -> str:
     """Take the next number of `doc_type`; call it inside the transaction that saves the document."""
     day = on or timezone.localdate()
-    with transaction.atomic():
+    # No savepoint of its own: a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         sequence = _sequence(doc_type)
         period = period_key(sequence.reset, day)
-        SequenceCounter.objects.bulk_create(
-            [SequenceCounter(sequence=sequence, period=period, last_value=0)], ignore_conflicts=True
-        )
-        counter = SequenceCounter.objects.select_for_update().get(sequence=sequence, period=period)
-        counter.last_value += 1
-        counter.save(update_fields=["last_value"])
-        return format_number(sequence, period, counter.last_value)
+        return format_number(sequence, period, _bump(sequence, period, 1))
 
 
 def next_numbers(doc_type: str, count: int, *, on: datetime.date | None = None) -> list[str]:
@@ -88,17 +106,12 @@ def next_numbers(doc_type: str, count: int, *, on: datetime.date | None = None) 
     if count <= 0:
         return []
     day = on or timezone.localdate()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         sequence = _sequence(doc_type)
         period = period_key(sequence.reset, day)
-        SequenceCounter.objects.bulk_create(
-            [SequenceCounter(sequence=sequence, period=period, last_value=0)], ignore_conflicts=True
-        )
-        counter = SequenceCounter.objects.select_for_update().get(sequence=sequence, period=period)
-        first = counter.last_value + 1
-        counter.last_value += count
-        counter.save(update_fields=["last_value"])
-        return [format_number(sequence, period, value) for value in range(first, first + count)]
+        last = _bump(sequence, period, count)
+        first = last - count + 1
+        return [format_number(sequence, period, value) for value in range(first, last + 1)]
 
 
 def preview_number(sequence: DocumentSequence, on: datetime.date | None = None) -> str:

@@ -19,6 +19,14 @@ def deliver_notification(notification_id: int, robots: bool = True) -> int:
     return deliver(notification_id, robots=robots)
 
 
+@shared_task(name="marketdesk.core.tasks.deliver_notifications")
+def deliver_notifications(notification_ids: list[int], robots: list[int] = ()) -> int:
+    """The notifications of one transaction (see notifications.notify)."""
+    from .notifications import deliver_many
+
+    return deliver_many(notification_ids, robots=robots)
+
+
 @shared_task(name="marketdesk.core.tasks.run_import")
 def run_import(job_id: int) -> str:
     from .imports import run_import_job
