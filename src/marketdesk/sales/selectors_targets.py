@@ -273,6 +273,15 @@ def _row(label: str, key: str, targets: list[Decimal] | None, actual, last_year,
     }
 
 
+def _target_subjects(level: str, by: str) -> list[str]:
+    """The target subjects the dashboard shows: unit totals come from company or unit targets,
+    person rows (and a salesperson's own view) from person targets."""
+    subjects = [TargetSubject.COMPANY, TargetSubject.DEPARTMENT]
+    if by == "person" or level == "self":
+        subjects.append(TargetSubject.PERSON)
+    return subjects
+
+
 def dashboard(
     *,
     actor,
@@ -292,22 +301,35 @@ def dashboard(
     metric = TargetMetric(metric)
     rollups = _rollups_in(scope).filter(year__in=[year - 1, year])
     dimension = "department_id" if by == "unit" else "owner_id"
-    # {(key, year, month): (orders, receipts)} for this year and last.
-    cells: dict[tuple[int, int, int], tuple[Decimal, Decimal]] = {}
-    for row in rollups.values(dimension, "year", "month").annotate(
-        o=Sum("order_amount"), r=Sum("receipt_amount")
+    # {(key, year): ([12 order amounts], [12 receipts])} for this year and last: each cell is
+    # read once, and a row adds up only the keys it covers.
+    cells: dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]] = {}
+    for key, in_year, in_month, orders, receipts in (
+        rollups.values(dimension, "year", "month")
+        .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
+        .values_list(dimension, "year", "month", "o", "r")
     ):
-        cells[(row[dimension], row["year"], row["month"])] = (money(row["o"]), money(row["r"]))
+        pair = cells.get((key, in_year))
+        if pair is None:
+            pair = cells[(key, in_year)] = ([ZERO] * 12, [ZERO] * 12)
+        pair[0][in_month - 1] = money(orders)
+        pair[1][in_month - 1] = money(receipts)
 
     def series(keys, in_year: int, index: int) -> list[Decimal]:
         months = [ZERO] * 12
-        for (key, y, m), values in cells.items():
-            if y == in_year and key in keys:
-                months[m - 1] += values[index]
+        for key in keys:
+            pair = cells.get((key, in_year))
+            if pair is not None:
+                months = [a + b for a, b in zip(months, pair[index], strict=True)]
         return months
 
-    all_keys = {key for key, _y, _m in cells}
-    visible_targets = list(target_list(actor=actor).filter(year=year))
+    all_keys = {key for key, _y in cells}
+    visible_targets = list(
+        target_list(actor=actor)
+        .filter(year=year, subject__in=_target_subjects(level, by))
+        .select_related(None)
+        .select_related("department")
+    )
     index = 0 if metric == TargetMetric.ORDER_AMOUNT else 1
 
     # Totals and KPI cards (both metrics).
@@ -363,9 +385,21 @@ def dashboard(
             t.department_id: t for t in of_metric if t.subject == TargetSubject.DEPARTMENT
         }
         unit_ids = {key for key in all_keys if key} | set(unit_targets)
-        units = {u.pk: u for u in Department.objects.filter(pk__in=unit_ids)}
+        units = {
+            u.pk: u for u in Department.objects.filter(pk__in=unit_ids).only("name", "path", "depth")
+        }
+        by_path = {u.path: u.pk for u in units.values()}
+        covered: dict[int, set[int]] = defaultdict(set)  # unit -> keys of it and below
+        for key in all_keys:
+            unit = units.get(key)
+            if unit is None:
+                continue
+            for end in range(len(unit.path), 0, -1):
+                ancestor = by_path.get(unit.path[:end])
+                if ancestor is not None:
+                    covered[ancestor].add(key)
         for unit in sorted(units.values(), key=lambda u: u.path):
-            keys = {k for k in all_keys if k in units and units[k].path.startswith(unit.path)}
+            keys = covered.get(unit.pk, set())
             target = unit_targets.get(unit.pk)
             row = _row(
                 unit.name,
