@@ -14,6 +14,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
@@ -29,23 +30,48 @@ def notify(
     *, recipients: Iterable, title: str, body: str = "", url: str = "", kind: str = "info"
 ) -> list[Notification]:
     """Notify each recipient once (duplicates and inactive users are skipped)."""
-    seen: set[int] = set()
-    rows = []
-    for user in recipients:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        rows.append(Notification(recipient=user, title=title[:200], body=body, url=url, kind=kind))
-    created = Notification.objects.bulk_create(rows)
-    ids = [row.pk for row in created if row.pk]
-    if not ids:  # some databases do not return ids from bulk_create
-        ids = list(
-            Notification.objects.filter(recipient_id__in=seen, title=title[:200], kind=kind)
-            .order_by("-id")
-            .values_list("id", flat=True)[: len(rows)]
-        )
+    return notify_many([Message(recipients, title, body, url, kind)])
 
-    _enqueue_after_commit(ids)
+
+@dataclass(frozen=True)
+class Message:
+    """One event to notify: what `notify()` takes, for `notify_many()`."""
+
+    recipients: Iterable
+    title: str
+    body: str = ""
+    url: str = ""
+    kind: str = "info"
+
+
+def notify_many(messages: Iterable[Message]) -> list[Notification]:
+    """Several events at once (one insert, one delivery after commit); each event is posted
+    to the group robots once, whatever its number of recipients."""
+    rows, firsts = [], []
+    for message in messages:
+        seen: set[int] = set()
+        title = message.title[:200]
+        for user in message.recipients:
+            if user is None or user.pk in seen or not user.is_active:
+                continue
+            if not seen:
+                firsts.append(len(rows))
+            seen.add(user.pk)
+            rows.append(
+                Notification(
+                    recipient=user,
+                    title=title,
+                    body=message.body,
+                    url=message.url,
+                    kind=message.kind,
+                )
+            )
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows)
+    if any(row.pk is None for row in created):  # databases that return no ids from bulk_create
+        raise NotImplementedError("notifications need a database that returns inserted ids")
+    _enqueue_after_commit([row.pk for row in created], [created[i].pk for i in firsts])
     return created
 
 
@@ -59,9 +85,9 @@ class _Pending:
         self.robots: list[int] = []
         self.done = False
 
-    def add(self, ids: list[int]) -> None:
-        self.robots.append(ids[0])
+    def add(self, ids: list[int], robots: list[int]) -> None:
         self.ids.extend(ids)
+        self.robots.extend(robots)
 
     def flush(self) -> None:
         self.done = True
@@ -70,9 +96,7 @@ class _Pending:
         deliver_notifications.delay(self.ids, robots=self.robots)
 
 
-def _enqueue_after_commit(ids: list[int]) -> None:
-    if not ids:
-        return
+def _enqueue_after_commit(ids: list[int], robots: list[int]) -> None:
     connection = transaction.get_connection()
     pending = getattr(connection, "_md_pending_notifications", None)
     registered = pending is not None and any(
@@ -80,12 +104,12 @@ def _enqueue_after_commit(ids: list[int]) -> None:
     )
     if pending is None or pending.done or not registered or not connection.in_atomic_block:
         pending = _Pending()
-        pending.add(ids)
+        pending.add(ids, robots)
         connection._md_pending_notifications = pending
         transaction.on_commit(pending.flush)  # runs at once outside a transaction
         return
     # Rows of a savepoint rolled back later are skipped at delivery (their ids are gone).
-    pending.add(ids)
+    pending.add(ids, robots)
 
 
 def deliver(notification_id: int, *, robots: bool = True) -> int:
@@ -135,8 +159,21 @@ def deliver_many(notification_ids: list[int], *, robots: list[int] = ()) -> int:
         .exclude(recipient__email="")
         .order_by("pk")
     )
-    sent = 0
     emailed, logs = [], []
+    sent = _email_many(notifications, emailed, logs)  # no transaction open while mailing
+    if logs:
+        with transaction.atomic():  # the records of all of them in one write
+            if emailed:
+                Notification.objects.filter(pk__in=emailed).update(emailed_at=timezone.now())
+            DeliveryLog.objects.bulk_create(logs)
+    if robots and RobotWebhook.objects.filter(active=True).exists():
+        for notification in Notification.objects.filter(pk__in=list(robots)).order_by("pk"):
+            sent += _deliver_to_robots(notification)
+    return sent
+
+
+def _email_many(notifications, emailed: list[int], logs: list[DeliveryLog]) -> int:
+    sent = 0
     if notifications:
         mail = get_connection(fail_silently=False)
         for notification in notifications:
@@ -168,12 +205,6 @@ def deliver_many(notification_ids: list[int], *, robots: list[int] = ()) -> int:
                 )
             )
             sent += 1
-        if emailed:
-            Notification.objects.filter(pk__in=emailed).update(emailed_at=timezone.now())
-        DeliveryLog.objects.bulk_create(logs)
-    if robots and RobotWebhook.objects.filter(active=True).exists():
-        for notification in Notification.objects.filter(pk__in=list(robots)).order_by("pk"):
-            sent += _deliver_to_robots(notification)
     return sent
 
 

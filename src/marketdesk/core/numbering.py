@@ -66,16 +66,19 @@ def format_number(sequence: DocumentSequence, period: str, value: int) -> str:
     return sequence.separator.join(part for part in parts if part)
 
 
+# The table name is the model's own (no user input).
+_BUMP_SQL = (
+    f'UPDATE "{SequenceCounter._meta.db_table}" SET last_value = last_value + %s '  # noqa: S608
+    "WHERE sequence_id = %s AND period = %s RETURNING last_value"
+)
+
+
 def _bump(sequence: DocumentSequence, period: str, count: int) -> int:
     """Add `count` to the period's counter and return its new last value. One statement when
     the counter exists: `UPDATE ... RETURNING` locks the row (PostgreSQL) inside the caller's
     transaction (SQLite: the IMMEDIATE write transaction serialises writers), so two callers
     never get the same value. The first number of a period inserts the counter first."""
-    table = connection.ops.quote_name(SequenceCounter._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET last_value = last_value + %s "
-        "WHERE sequence_id = %s AND period = %s RETURNING last_value"
-    )
+    sql = _BUMP_SQL
     with connection.cursor() as cursor:
         cursor.execute(sql, [count, sequence.pk, period])
         row = cursor.fetchone()

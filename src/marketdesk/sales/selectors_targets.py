@@ -386,7 +386,8 @@ def dashboard(
         }
         unit_ids = {key for key in all_keys if key} | set(unit_targets)
         units = {
-            u.pk: u for u in Department.objects.filter(pk__in=unit_ids).only("name", "path", "depth")
+            u.pk: u
+            for u in Department.objects.filter(pk__in=unit_ids).only("name", "path", "depth")
         }
         by_path = {u.path: u.pk for u in units.values()}
         covered: dict[int, set[int]] = defaultdict(set)  # unit -> keys of it and below

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketdesk.approvals import services as approvals
 from marketdesk.approvals.models import ApprovalRequest
-from marketdesk.core.notifications import notify
+from marketdesk.core.notifications import Message, notify, notify_many
 from marketdesk.core.numbering import next_number
 from marketdesk.core.scope import scoped
 from marketdesk.org.models import Department, Employee, EmployeeStatus
@@ -696,16 +696,18 @@ def _create_tasks(order: SalesOrder, actor) -> list[CoordinationTask]:
     else:
         for task in made:
             task.save()
-    for task in made:
-        recipients = [task.owner] if task.owner else _unit_coordinators(task.department)
-        notify(
-            recipients=recipients,
+    body = f"{order.customer.name} · {order.get_payment_terms_display()}"
+    notify_many(
+        Message(
+            recipients=[task.owner] if task.owner else _unit_coordinators(task.department),
             title=gettext("New %(kind)s task: %(number)s, due %(due)s")
             % {"kind": task.get_kind_display(), "number": order.number, "due": task.due_date},
-            body=f"{order.customer.name} · {order.get_payment_terms_display()}",
+            body=body,
             url=task.get_absolute_url(),
             kind="sales.task",
         )
+        for task in made
+    )
     return made
 
 
