@@ -624,32 +624,20 @@ def rankings(
 def funnel(*, actor, year: int, month: int | None = None) -> list[dict[str, Any]] | None:
     """The opportunity funnel of the actor's stage group in the month (or year): per stage the
     deals that reached it, their expected amount and the conversion to the next stage, from
-    the opportunities part (`selectors_opportunities.funnel`). None while that part does not
-    provide one, or when no deal moved in the period."""
-    try:
-        from . import selectors_opportunities as opportunities
-    except ImportError:
-        return None
-    provider = getattr(opportunities, "funnel", None)
-    group_for = getattr(opportunities, "stage_group_for_user", None)
-    if provider is None or group_for is None:
+    the opportunities part (`selectors_opportunities.funnel`). None when the actor has no
+    stage group or no deal moved in the period."""
+    from . import selectors_opportunities as opportunities
+
+    group = opportunities.stage_group_for_user(actor)
+    if group is None:
         return None
     start, following = period_bounds(year, month)
-    try:
-        group = group_for(actor)
-        if group is None:
-            return None
-        rows = provider(
-            actor=actor,
-            stage_group=group,
-            start=start,
-            end=following - datetime.timedelta(days=1),
-        )
-    except Exception:  # the dashboard must not fail because of another part's figure
-        import logging
-
-        logging.getLogger("marketdesk.sales").exception("funnel failed")
-        return None
+    rows = opportunities.funnel(
+        actor=actor,
+        stage_group=group,
+        start=start,
+        end=following - datetime.timedelta(days=1),
+    )
     result = [
         {
             "name": str(row.label),
