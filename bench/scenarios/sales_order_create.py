@@ -6,7 +6,8 @@ and `order_submit` (under the approval amount and the discount authority: confir
 coordination tasks, marks). Figures: drafts per second (order_create alone) and orders per
 second created and submitted from 1 thread (`ORDERS` orders each), then from 4 threads with
 the every-minute rollup job running beside them in a loop (the worst case for SQLite's single
-writer); errors, of which 'database is locked' (must be 0), and the rollups checked against
+writer), then from 2 and 4 processes (forked, each with its own connection, as a server's web
+workers run); errors, of which 'database is locked' (must be 0), and the rollups checked against
 the orders afterwards. Requirement: >= 100
 orders/s on PostgreSQL and on SQLite. `--size` only sizes the organisation and customers
 (order lines of the data set, default 200,000; the orders created here come on top)."""
@@ -30,6 +31,8 @@ NEEDS_ORG = False
 ORDERS = 200
 THREADS = 4
 PER_THREAD = 100
+PROCESSES = (2, 4)  # as a server runs its web workers: one process each, own connection
+PER_PROCESS = 150
 
 
 def _sellers(count: int):
@@ -91,6 +94,57 @@ def _create(
     return made
 
 
+def _process_worker(actor_pk, customer_pk, product_pks, count, start, results) -> None:
+    """One server process: its own database connection, `count` orders created and submitted
+    after the common start signal."""
+    from marketdesk.crm.models import Customer
+    from marketdesk.sales.models import Product
+
+    connection.close()  # never share the parent's connection
+    actor = get_user_model().objects.get(pk=actor_pk)
+    customer = Customer.objects.get(pk=customer_pk)
+    products = list(Product.objects.filter(pk__in=product_pks).order_by("pk"))
+    errors, locked = [], []
+    start.wait()
+    made = _create(actor, customer, products, count, errors, locked)
+    results.put((made, len(errors), len(locked), repr(errors[0]) if errors else ""))
+
+
+def _processes(sellers, products, count: int, note):
+    """Orders per second over `count` processes started together (fork)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    start, results = context.Event(), context.Queue()
+    connections.close_all()
+    workers = [
+        context.Process(
+            target=_process_worker,
+            args=(actor.pk, customer.pk, [p.pk for p in products], PER_PROCESS, start, results),
+        )
+        for actor, customer in sellers[:count]
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)  # let every process load its rows
+    started = time.perf_counter()
+    start.set()
+    outcomes = [results.get() for _worker in workers]
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    made = sum(o[0] for o in outcomes)
+    errors = sum(o[1] for o in outcomes)
+    locked = sum(o[2] for o in outcomes)
+    for outcome in outcomes:
+        if outcome[3]:
+            note(f"{count} processes: first error {outcome[3]}")
+            break
+    return made / seconds, errors, locked
+
+
 def run(*, org, size, note):
     from django.conf import settings
 
@@ -99,6 +153,11 @@ def run(*, org, size, note):
 
     # The services notify by e-mail; the console backend would time the terminal.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    eager = settings.CELERY_TASK_ALWAYS_EAGER
+    note(
+        "notifications: "
+        + ("delivered in this process (no REDIS_URL)" if eager else "queued to the Celery broker")
+    )
     prepare(size, note)
     SalesSettings.objects.get_or_create(pk=1)
     products = list(Product.objects.filter(code__startswith="B-").order_by("pk")[:6])
@@ -154,6 +213,12 @@ def run(*, org, size, note):
     yield Figure("sales_order_create_errors", len(errors), "errors")
     yield Figure("sales_order_create_database_locked", len(locked), "errors")
 
+    for count in PROCESSES:
+        rate, failed, was_locked = _processes(sellers, products, count, note)
+        yield Figure(f"sales_order_create_{count}_processes", rate, "orders/s")
+        yield Figure(f"sales_order_create_{count}_processes_errors", failed, "errors")
+        yield Figure(f"sales_order_create_{count}_processes_database_locked", was_locked, "errors")
+
     rollups.rollups_process()
     today = timezone.localdate()
     rolled = SalesRollup.objects.filter(year=today.year, month=today.month)
@@ -162,4 +227,8 @@ def run(*, org, size, note):
     ).count()
     rolled_n = sum(rolled.values_list("order_count", flat=True))
     note(f"this month: {rolled_n} orders in the rollups, {direct} booked orders")
+    if not eager:  # no worker ran: drop the queued deliveries
+        from marketdesk.celery import app
+
+        note(f"dropped {app.control.purge()} queued notification deliveries")
     yield Figure("sales_order_create_rollup_mismatches", 0 if rolled_n == direct else 1, "checks")
