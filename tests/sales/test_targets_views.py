@@ -297,3 +297,50 @@ class TestRankingsAndRfmPages:
     def test_rfm_recompute(self, targets, sales_personas, as_user):
         assert as_user(sales_personas.sales1).post("/sales/rfm/recompute/").status_code == 403
         assert as_user(sales_personas.manager).post("/sales/rfm/recompute/").status_code == 302
+
+
+class TestGridHtml:
+    """The dashboard grid is built in Python (one string for hundreds of rows)."""
+
+    def row(self, **overrides):
+        from decimal import Decimal as D
+
+        cell = {"target": D("0"), "actual": D("0.00"), "rate": None}
+        months = [dict(cell) for _ in range(12)]
+        months[2] = {"target": D("1000.00"), "actual": D("1500.00"), "rate": D("150.0")}
+        months[3] = {"target": D("1000.00"), "actual": D("500.00"), "rate": D("50.0")}
+        row = {
+            "label": "销售<一组>",
+            "key": "unit-7",
+            "depth": 2,
+            "months": months,
+            "year": {"target": D("2000.00"), "actual": D("2000.00"), "rate": D("100.0")},
+            "mom": D("-66.7"),
+            "yoy": None,
+        }
+        row.update(overrides)
+        return row
+
+    def test_cells_targets_rates_and_escaping(self):
+        from marketdesk.sales.views.targets import _grid_html
+
+        html = str(_grid_html([self.row()], 3))
+        assert html.startswith('<tr data-row="unit-7">')
+        assert "销售&lt;一组&gt;" in html and "<一组>" not in html
+        assert 'style="padding-left: 2rem"' in html
+        cells = html.split("<td ")
+        assert len(cells) == 1 + 12 + 1 + 2  # months, year, MoM, YoY
+        assert 'class="text-end text-nowrap table-primary">1,500.00' in cells[3]
+        assert "1,000.00 · " in cells[3] and "text-success fw-semibold" in cells[3]
+        assert "text-danger" in cells[4] and "50.0%" in cells[4]
+        assert "table-primary" not in cells[4] and "<div" not in cells[1]
+        assert '<span class="text-danger text-nowrap">-66.7%</span>' in cells[14]
+        assert '<span class="text-body-secondary">—</span>' in cells[15]
+
+    def test_a_person_row_has_no_indent(self):
+        from decimal import Decimal as D
+
+        from marketdesk.sales.views.targets import _grid_html
+
+        html = str(_grid_html([self.row(depth=None, mom=D("5"))], 1))
+        assert "padding-left" not in html and "+5%" in html

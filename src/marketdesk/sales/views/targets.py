@@ -11,12 +11,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketdesk.core.listing import filtered, list_page
 from marketdesk.core.masking import can_export
 from marketdesk.core.spreadsheets import Column, csv_response, xlsx_response
+from marketdesk.core.templatetags.md import amount
 
 from .. import selectors_targets as selectors
 from ..forms_targets import MONTH_LABELS, CopyForm, RfmFilter, SplitForm, TargetFilter, TargetForm
@@ -127,6 +130,52 @@ def _grid_columns(data: dict) -> list[Column]:
     return columns
 
 
+def _rate_html(value, kind: str) -> str:
+    """What sales/targets/_rate.html renders, for the grid's thousands of cells."""
+    if value is None:
+        return '<span class="text-body-secondary">—</span>'
+    if kind == "change":
+        css = "text-danger" if value < 0 else "text-success"
+        sign = "+" if value > 0 else ""
+        return f'<span class="{css} text-nowrap">{sign}{value}%</span>'
+    css = "text-success fw-semibold" if value >= 100 else "text-danger" if value < 60 else ""
+    return f'<span class="text-nowrap {css}">{value}%</span>'
+
+
+def _cell_html(cell: dict, css: str) -> str:
+    target = ""
+    if cell["target"]:
+        target = (
+            '<div class="text-body-secondary" style="font-size:.75em">'
+            f"{amount(cell['target'])} · {_rate_html(cell['rate'], 'rate')}</div>"
+        )
+    return f'<td class="{css}">{amount(cell["actual"])}{target}</td>'
+
+
+def _grid_html(rows: list[dict], month: int) -> str:
+    """The month x unit (or person) grid's rows as HTML, built here rather than by a template
+    include per cell (a company-wide grid has hundreds of rows of 15 cells)."""
+    out = []
+    for row in rows:
+        depth = row.get("depth")
+        indent = f' style="padding-left: {int(depth)}rem"' if depth else ""
+        cells = "".join(
+            _cell_html(
+                cell,
+                "text-end text-nowrap table-primary" if index == month else "text-end text-nowrap",
+            )
+            for index, cell in enumerate(row["months"], start=1)
+        )
+        out.append(
+            f'<tr data-row="{escape(row["key"])}"><th scope="row" class="position-sticky '
+            f'start-0 bg-body fw-normal text-nowrap"{indent}>{escape(row["label"])}</th>'
+            f"{cells}{_cell_html(row['year'], 'text-end text-nowrap')}"
+            f'<td class="text-end">{_rate_html(row["mom"], "change")}</td>'
+            f'<td class="text-end">{_rate_html(row["yoy"], "change")}</td></tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 (every value above is escaped or a number)
+
+
 @login_required
 def dashboard(request):
     _require(request, SalesPerm.VIEW_DASHBOARD)
@@ -165,6 +214,8 @@ def dashboard(request):
         "metrics": TargetMetric.choices,
         "trend_chart": _trend_chart(data),
         "funnel_rows": funnel_rows,
+        "grid_rows": _grid_html(data["rows"], month),
+        "grid_total": _grid_html([data["total"]], month),
         "funnel_chart": _funnel_chart(funnel_rows),
         "can_export": can_export(request.user),
         "can_rebuild": request.user.has_perm(SalesPerm.CHANGE_TARGET),
