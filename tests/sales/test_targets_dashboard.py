@@ -115,6 +115,24 @@ class TestDashboardByRole:
             "rate": D("150.0"),
         }
 
+    def test_a_leaders_own_order_booked_outside_the_group_counts_in_their_view(
+        self, figures, customer
+    ):
+        make_order(
+            customer=customer,
+            owner=figures.leader1,
+            department=figures.units["LOG"],
+            order_date=datetime.date(2026, 3, 5),
+            total="70.00",
+        )
+        services.rollups_process()
+        data = selectors.dashboard(actor=figures.leader1, year=2026, month=3)
+        assert data["total"]["months"][2]["actual"] == D("1570.00")
+        by_person = selectors.dashboard(actor=figures.leader1, year=2026, month=3, by="person")
+        assert by_person["total"]["months"][2]["actual"] == D("1570.00")
+        company = selectors.dashboard(actor=figures.management, year=2026, month=3)
+        assert company["total"]["months"][2]["actual"] == D("3570.00")
+
     def test_a_salesperson_sees_only_their_own_figures(self, figures):
         data = selectors.dashboard(actor=figures.sales1, year=2026, month=3, by="unit")
         assert data["level"] == "self" and data["by"] == "person"

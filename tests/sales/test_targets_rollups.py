@@ -28,6 +28,7 @@ from marketdesk.sales.models import (
     RollupDirty,
     SalesOrder,
     SalesRollup,
+    SalesUnitRollup,
 )
 from marketdesk.sales.services import targets as services
 
@@ -126,7 +127,22 @@ def direct() -> dict[tuple, dict]:
     return {key: value for key, value in cells.items() if any(value.values())}
 
 
+def units_match_cells() -> None:
+    """SalesUnitRollup holds exactly the sums of the person cells of each unit and month."""
+    sums: dict[tuple, list[Decimal]] = defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")])
+    for row in SalesRollup.objects.all():
+        pair = sums[(row.year, row.month, row.department_id)]
+        pair[0] += row.order_amount
+        pair[1] += row.receipt_amount
+    units = {
+        (row.year, row.month, row.department_id): [row.order_amount, row.receipt_amount]
+        for row in SalesUnitRollup.objects.all()
+    }
+    assert units == dict(sums)
+
+
 def table() -> dict[tuple, dict]:
+    units_match_cells()
     return {
         (row.year, row.month, row.department_id, row.owner_id): {
             name: getattr(row, name) for name in COUNTERS

@@ -1,4 +1,5 @@
-"""Dashboard rollups (SalesRollup: one row per month, unit and salesperson).
+"""Dashboard rollups (SalesRollup: one row per month, unit and salesperson; SalesUnitRollup:
+their amounts per month and unit, for the company-wide views).
 
 Marking: writers (the order and receipt services) call `mark_order` / `mark_receipt` inside
 their transaction, before and after the change (an order may move to another month or
@@ -33,6 +34,7 @@ from .models import (
     RollupDirty,
     SalesOrder,
     SalesRollup,
+    SalesUnitRollup,
 )
 
 ZERO = Decimal("0.00")
@@ -221,7 +223,30 @@ def recompute_cells(cells: Iterable[tuple[int, int, int, int]]) -> int:
             SalesRollup.objects.bulk_update(updates, [*COUNTERS, "refreshed_at"], batch_size=500)
         if creates:
             SalesRollup.objects.bulk_create(creates, batch_size=500)
+        _refresh_units(year, month, {department_id for department_id, _owner in keys})
     return done
+
+
+def _refresh_units(year: int, month: int, department_ids: set[int]) -> None:
+    """Recompute the unit rows of a month from its person cells (after they changed)."""
+    for chunk in _chunks(sorted(department_ids)):
+        SalesUnitRollup.objects.filter(year=year, month=month, department_id__in=chunk).delete()
+        sums = (
+            SalesRollup.objects.filter(year=year, month=month, department_id__in=chunk)
+            .order_by()
+            .values("department_id")
+            .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
+        )
+        SalesUnitRollup.objects.bulk_create(
+            SalesUnitRollup(
+                year=year,
+                month=month,
+                department_id=row["department_id"],
+                order_amount=Decimal(row["o"] or 0).quantize(ZERO),
+                receipt_amount=Decimal(row["r"] or 0).quantize(ZERO),
+            )
+            for row in sums
+        )
 
 
 def rollups_process(*, batch: int = BATCH, time_budget: float = TIME_BUDGET) -> int:
@@ -317,6 +342,14 @@ def _rebuild_sql() -> tuple[str, list]:
     return sql, params
 
 
+_UNITS_SQL = f"""
+    INSERT INTO {SalesUnitRollup._meta.db_table} (year, month, department_id, order_amount,
+                                                 receipt_amount)
+    SELECT year, month, department_id, SUM(order_amount), SUM(receipt_amount)
+    FROM {SalesRollup._meta.db_table} GROUP BY year, month, department_id
+"""  # noqa: S608 (table names come from the models)
+
+
 def rollups_rebuild() -> dict:
     """Recompute every rollup cell from the source rows, set-based (one INSERT ... SELECT of
     the four aggregates), in one transaction under the rollup lock. The marks that exist when
@@ -327,7 +360,9 @@ def rollups_rebuild() -> dict:
         _lock()
         marks, _ = RollupDirty.objects.all().delete()
         SalesRollup.objects.all().delete()
+        SalesUnitRollup.objects.all().delete()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            cursor.execute(_UNITS_SQL)
     cells = SalesRollup.objects.count()
     return {"cells": cells, "marks": marks, "seconds": round(time.monotonic() - started, 3)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
@@ -26,12 +26,14 @@ from marketdesk.org.models import Department, Employee, EmployeeStatus
 
 from .models import (
     BOOKED,
+    MONTH_FIELDS,
     CustomerAccount,
     RfmSegment,
     RollupDirty,
     SalesOrder,
     SalesRollup,
     SalesTarget,
+    SalesUnitRollup,
     TargetMetric,
     TargetSubject,
 )
@@ -228,24 +230,72 @@ def _rollups_in(scope: Scope) -> QuerySet[SalesRollup]:
     return rows.filter(condition)
 
 
+def _unit_sums(scope: Scope, years: list[int]) -> list[tuple]:
+    """(unit, year, month, order amount, receipts) of the units in the scope, from the unit
+    rollups, plus the scope's own person's cells booked in units outside it (a (unit, year,
+    month) may come twice: the caller adds them up)."""
+    units = SalesUnitRollup.objects.order_by().filter(year__in=years)
+    fields = ("department_id", "year", "month", "order_amount", "receipt_amount")
+    if scope.all:
+        return list(units.values_list(*fields))
+    if scope.empty:
+        return []
+    inside = sorted(scope.department_ids)
+    rows = list(units.filter(department_id__in=inside).values_list(*fields)) if inside else []
+    if scope.user_id is not None:
+        rows += list(
+            SalesRollup.objects.order_by()
+            .filter(year__in=years, owner_id=scope.user_id)
+            .exclude(department_id__in=inside)
+            .values("department_id", "year", "month")
+            .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
+            .values_list("department_id", "year", "month", "o", "r")
+        )
+    return rows
+
+
 def _names(user_ids) -> dict[int, str]:
     rows = get_user_model().objects.filter(pk__in=list(user_ids)).values_list("pk", "name")
     return {pk: name for pk, name in rows}
 
 
-def _top_units(targets: list[SalesTarget]) -> list[SalesTarget]:
+class _Target(NamedTuple):
+    """What the dashboard needs of a target (read as values: thousands of them company-wide)."""
+
+    metric: str
+    subject: str
+    department_id: int | None
+    user_id: int | None
+    path: str  # the unit's path ("" for company and person targets)
+    months: tuple[Decimal, ...]
+
+
+def _dashboard_targets(actor, *, year: int, level: str, by: str) -> list[_Target]:
+    rows = (
+        target_list(actor=actor)
+        .filter(year=year, subject__in=_target_subjects(level, by))
+        .select_related(None)
+        .order_by()
+        .values_list(
+            "metric", "subject", "department_id", "user_id", "department__path", *MONTH_FIELDS
+        )
+    )
+    return [_Target(*row[:4], row[4] or "", tuple(row[5:])) for row in rows]
+
+
+def _top_units(targets: list[_Target]) -> list[_Target]:
     """The unit targets not below another unit target of the list (no double counting)."""
-    chosen: list[SalesTarget] = []
-    for target in sorted(targets, key=lambda t: t.department.path):
-        if not any(target.department.path.startswith(c.department.path) for c in chosen):
+    chosen: list[_Target] = []
+    for target in sorted(targets, key=lambda t: t.path):
+        if not any(target.path.startswith(c.path) for c in chosen):
             chosen.append(target)
     return chosen
 
 
-def _target_months(targets: list[SalesTarget]) -> list[Decimal]:
+def _target_months(targets: list[_Target]) -> list[Decimal]:
     months = [ZERO] * 12
     for target in targets:
-        months = [months[m - 1] + target.month(m) for m in range(1, 13)]
+        months = [a + b for a, b in zip(months, target.months, strict=True)]
     return months
 
 
@@ -304,16 +354,20 @@ def dashboard(
     # {(key, year): ([12 order amounts], [12 receipts])} for this year and last: each cell is
     # read once, and a row adds up only the keys it covers.
     cells: dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]] = {}
-    for key, in_year, in_month, orders, receipts in (
-        rollups.values(dimension, "year", "month")
-        .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
-        .values_list(dimension, "year", "month", "o", "r")
-    ):
+    if by == "unit":
+        sums = _unit_sums(scope, [year - 1, year])
+    else:
+        sums = (
+            rollups.values(dimension, "year", "month")
+            .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
+            .values_list(dimension, "year", "month", "o", "r")
+        )
+    for key, in_year, in_month, orders, receipts in sums:
         pair = cells.get((key, in_year))
         if pair is None:
             pair = cells[(key, in_year)] = ([ZERO] * 12, [ZERO] * 12)
-        pair[0][in_month - 1] = money(orders)
-        pair[1][in_month - 1] = money(receipts)
+        pair[0][in_month - 1] += money(orders)
+        pair[1][in_month - 1] += money(receipts)
 
     def series(keys, in_year: int, index: int) -> list[Decimal]:
         months = [ZERO] * 12
@@ -324,12 +378,7 @@ def dashboard(
         return months
 
     all_keys = {key for key, _y in cells}
-    visible_targets = list(
-        target_list(actor=actor)
-        .filter(year=year, subject__in=_target_subjects(level, by))
-        .select_related(None)
-        .select_related("department")
-    )
+    visible_targets = _dashboard_targets(actor, year=year, level=level, by=by)
     index = 0 if metric == TargetMetric.ORDER_AMOUNT else 1
 
     # Totals and KPI cards (both metrics).

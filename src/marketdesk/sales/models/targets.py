@@ -155,6 +155,28 @@ class SalesRollup(models.Model):
         indexes = [models.Index(fields=["year", "month"], name="sales_rollup_period")]
 
 
+class SalesUnitRollup(models.Model):
+    """The amounts of one unit in one month: the sum of its SalesRollup cells over all its
+    people, kept with them (sales/rollups.py recomputes the units of every month it touches,
+    and the rebuild rebuilds them). The company-wide dashboard reads these few thousand rows
+    instead of grouping tens of thousands of person cells."""
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    department_id = models.IntegerField(default=0, help_text="0: no unit")
+    order_amount = models.DecimalField(default=ZERO, max_digits=16, decimal_places=2)
+    receipt_amount = models.DecimalField(default=ZERO, max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("sales unit rollup")
+        verbose_name_plural = _("sales unit rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "department_id"], name="sales_unit_rollup_cell"
+            )
+        ]
+
+
 class RollupDirty(models.Model):
     """A cell to recompute: written in the same transaction as the change, consumed by the
     rollup job every minute (or by a dashboard read that finds the job late)."""
