@@ -263,6 +263,28 @@ class TestSubmit:
         assert request.category == "amount"
         assert request.amount == Decimal("22000.00")
 
+    def test_confirmation_makes_the_customer_a_deal_customer_once(
+        self, make_order, sales_personas
+    ):
+        from marketdesk.crm.models import CustomerStage
+
+        order = make_order(lines=(("terminal", "1", "0"),))
+        customer = order.customer
+        customer.stage, customer.won_at = CustomerStage.INTENTION, None
+        customer.save()
+        services.order_submit(actor=sales_personas.sales1, order=order)
+        order.refresh_from_db()
+        customer.refresh_from_db()
+        assert customer.stage == CustomerStage.DEAL
+        assert customer.won_at == order.confirmed_at
+        history = customer.history.first()
+        assert history.stage == CustomerStage.DEAL
+        assert history.history_user == sales_personas.sales1
+        second = make_order(lines=(("terminal", "1", "0"),))
+        services.order_submit(actor=sales_personas.sales1, order=second)
+        customer.refresh_from_db()
+        assert customer.won_at == order.confirmed_at  # the first deal's date stays
+
     def test_approval_confirms_and_creates_the_tasks(
         self, make_order, sales_personas, order_flow, django_capture_on_commit_callbacks
     ):

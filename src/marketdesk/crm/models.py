@@ -363,6 +363,12 @@ class Customer(BaseModel):
             models.Index(fields=["last_contact_at", "id"], name="crm_cust_contact"),
             models.Index(fields=["pool", "pooled_at"], name="crm_cust_pool"),
             models.Index(fields=["owner", "next_contact_at"], name="crm_cust_owner_next"),
+            # new deal customers per salesperson in a period (sales rankings, finance metric)
+            models.Index(
+                fields=["won_at", "owner"],
+                name="crm_cust_won",
+                condition=Q(won_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -499,6 +505,8 @@ class FollowUp(BaseModel):
         indexes = [
             models.Index(fields=["customer", "at"], name="crm_follow_customer"),
             models.Index(fields=["user", "at"], name="crm_follow_user"),
+            # follow-ups per person in a period (sales rankings)
+            models.Index(fields=["at", "user"], name="crm_follow_at"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -865,6 +865,26 @@ def follow_up_create(
     return follow_up
 
 
+def customer_mark_deal(*, customer: Customer, at: datetime.datetime, actor=None) -> bool:
+    """A sale to the customer was booked (sales calls this when an order is confirmed): from
+    then on it is a deal customer: stage "deal", `won_at` the first time (the pool's
+    "without a deal" rule and the rankings' new customers read it). Nothing changes for a
+    customer already at "deal"; returns whether it changed. Inside the caller's transaction."""
+    if customer.stage == CustomerStage.DEAL and customer.won_at is not None:
+        return False
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.stage == CustomerStage.DEAL and customer.won_at is not None:
+        return False
+    customer.stage = CustomerStage.DEAL
+    if customer.won_at is None:
+        customer.won_at = at
+    if actor is not None:
+        customer.updated_by = actor
+    customer._history_user = actor
+    customer.save(update_fields=["stage", "won_at", "updated_by", "updated_at"])
+    return True
+
+
 # Revisits ---------------------------------------------------------------------------------
 
 

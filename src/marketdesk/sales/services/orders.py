@@ -32,6 +32,7 @@ from marketdesk.approvals.models import ApprovalRequest
 from marketdesk.core.notifications import Message, notify, notify_many
 from marketdesk.core.numbering import next_number
 from marketdesk.core.scope import scoped
+from marketdesk.crm import services as crm_services
 from marketdesk.org.models import Department, Employee, EmployeeStatus
 from marketdesk.org.selectors import department_head, employee_for_user
 
@@ -712,12 +713,15 @@ def _create_tasks(order: SalesOrder, actor) -> list[CoordinationTask]:
 
 
 def _confirm(order: SalesOrder, actor) -> SalesOrder:
-    """Book the order: confirmed, tasks to production and logistics, owner told."""
+    """Book the order: confirmed, tasks to production and logistics, the customer at "deal",
+    the owner told."""
     before = copy.copy(order)
     order.status = OrderStatus.CONFIRMED
     order.confirmed_at = timezone.now()
     _save(order, actor, before)
     _create_tasks(order, actor)
+    # the customer becomes a deal customer (R5.1.1; the pool's "without a deal" rule)
+    crm_services.customer_mark_deal(customer=order.customer, at=order.confirmed_at, actor=actor)
     if actor is None or actor.pk != order.owner_id:
         notify(
             recipients=[order.owner],
