@@ -263,9 +263,7 @@ class TestSubmit:
         assert request.category == "amount"
         assert request.amount == Decimal("22000.00")
 
-    def test_confirmation_makes_the_customer_a_deal_customer_once(
-        self, make_order, sales_personas
-    ):
+    def test_confirmation_makes_the_customer_a_deal_customer_once(self, make_order, sales_personas):
         from marketdesk.crm.models import CustomerStage
 
         order = make_order(lines=(("terminal", "1", "0"),))

@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_budget_not_negative'),
-        ('org', '0002_role_app_scopes'),
+        ("crm", "0004_budget_not_negative"),
+        ("org", "0002_role_app_scopes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('won_at__isnull', False)), fields=['won_at', 'owner'], name='crm_cust_won'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("won_at__isnull", False)),
+                fields=["won_at", "owner"],
+                name="crm_cust_won",
+            ),
         ),
         migrations.AddIndex(
-            model_name='followup',
-            index=models.Index(fields=['at', 'user'], name='crm_follow_at'),
+            model_name="followup",
+            index=models.Index(fields=["at", "user"], name="crm_follow_at"),
         ),
     ]
