@@ -27,6 +27,7 @@ from marketdesk.sales.models import (
     OrderStatus,
     PriceList,
     PriceListItem,
+    Product,
     ProductStatus,
     RollupDirty,
     SalesOrder,
@@ -123,6 +124,49 @@ class TestPricing:
         order = make_order(lines=(("gateway", "1", "0"),))
         assert order.channel_tier == "tier1"
         assert order.lines.get().unit_price == Decimal("2800.00")
+
+    def test_submit_prices_a_draft_again_when_a_price_changed_since(
+        self, make_order, sales_personas, catalogue
+    ):
+        order = make_order(lines=(("terminal", "2", "0"),))
+        assert order.total == Decimal("22000.00")
+        PriceListItem.objects.filter(
+            price_list=catalogue["key_accounts"], min_quantity=Decimal("1")
+        ).update(price=Decimal("9000.00"))
+        later = timezone.now() + datetime.timedelta(seconds=5)
+        PriceList.objects.filter(pk=catalogue["key_accounts"].pk).update(updated_at=later)
+        services.order_submit(actor=sales_personas.sales1, order=order)
+        order.refresh_from_db()
+        assert order.status == OrderStatus.CONFIRMED
+        assert order.lines.get().unit_price == Decimal("9000.00")
+        assert order.total == Decimal("18000.00")
+
+    def test_submit_keeps_the_lines_when_no_price_changed(
+        self, make_order, sales_personas, catalogue
+    ):
+        order = make_order(lines=(("terminal", "2", "0"),))
+        line_ids = list(order.lines.values_list("pk", flat=True))
+        PriceListItem.objects.filter(price_list=catalogue["key_accounts"]).update(
+            price=Decimal("1.00")
+        )  # changed without touching the list: not a price change the service made
+        services.order_submit(actor=sales_personas.sales1, order=order)
+        assert list(order.lines.values_list("pk", flat=True)) == line_ids
+        order.refresh_from_db()
+        assert order.total == Decimal("22000.00")
+
+    def test_a_product_taken_off_sale_since_the_draft_is_named_at_submit(
+        self, make_order, sales_personas, catalogue, english
+    ):
+        order = make_order(lines=(("terminal", "2", "0"),))
+        later = timezone.now() + datetime.timedelta(seconds=5)
+        Product.objects.filter(pk=catalogue["terminal"].pk).update(
+            status=ProductStatus.DISCONTINUED, updated_at=later
+        )
+        with pytest.raises(ValidationError) as caught:
+            services.order_submit(actor=sales_personas.sales1, order=order)
+        assert "lines[1].product" in caught.value.message_dict
+        order.refresh_from_db()
+        assert order.status == OrderStatus.DRAFT
 
     def test_editing_prices_the_lines_again(self, make_order, sales_personas, catalogue):
         order = make_order(lines=(("terminal", "2", "0"),))

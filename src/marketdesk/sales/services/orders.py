@@ -47,6 +47,8 @@ from ..models import (
     OrderLine,
     OrderStatus,
     PaymentTerms,
+    PriceList,
+    Product,
     SalesOrder,
     SalesSettings,
     TaskKind,
@@ -428,6 +430,39 @@ def _write_lines(order: SalesOrder, rows: list[dict], *, new: bool = False) -> N
     OrderLine.objects.bulk_create(made)
 
 
+def _prices_changed(order: SalesOrder) -> bool:
+    """Did a price list or a product of the order change since the draft was last saved? (One
+    statement; a draft saved after the change was priced with it.)"""
+    since = order.updated_at
+    lists = PriceList.objects.filter(updated_at__gt=since).order_by().values("pk")
+    products = (
+        Product.objects.filter(
+            updated_at__gt=since,
+            pk__in=OrderLine.objects.filter(order_id=order.pk).values("product_id"),
+        )
+        .order_by()
+        .values("pk")
+    )
+    return bool(list(lists.union(products)[:1]))
+
+
+def _reprice(order: SalesOrder) -> None:
+    """Price a draft's lines again at submission when the price lists or its products changed
+    since it was saved: an order is confirmed at today's prices, and its discount authority
+    and approval amount are checked on them. A product no longer on sale is named."""
+    if not _prices_changed(order):
+        return
+    rows = _clean_lines(
+        actor=order.owner,  # the products the salesperson may sell, as when they saved it
+        customer=order.customer,
+        channel_tier=order.channel_tier,
+        order_date=order.order_date,
+        lines=_rows_of(order),
+    )
+    _totals(order, rows)
+    _write_lines(order, rows)
+
+
 def _rows_of(order: SalesOrder) -> list[dict]:
     return [
         {
@@ -742,6 +777,7 @@ def order_submit(*, actor, order: SalesOrder, comment: str = "") -> ApprovalRequ
     order = _own_draft(actor, order)
     if not _has_lines(order):
         raise ValidationError({"lines": [MSG_NO_LINES]})
+    _reprice(order)
     settings = settings_row()
     _credit(order, settings=settings)
     reasons = approval_reasons(order, settings=settings)
@@ -769,6 +805,7 @@ def order_confirm(*, actor, order: SalesOrder) -> SalesOrder:
     approvals.assert_editable(order)
     if not _has_lines(order):
         raise ValidationError({"lines": [MSG_NO_LINES]})
+    _reprice(order)
     settings = settings_row()
     reasons = approval_reasons(order, settings=settings)
     if reasons:
