@@ -16,6 +16,13 @@ are exactly those of the LIKE alone.
   `crm_customer` (insert, delete, update of name_key), which split the name with the helper
   table `crm_ngram_seq` (1..100). Queried with `id IN (SELECT rowid ... MATCH '"瑞丰" "丰精"')`.
 
+A word found in very many names (a trade word such as 科技 or 精密机械: tens of thousands of a
+million) is the opposite case: the index hands over every match, and the list's ORDER BY ...
+LIMIT 50 must read and sort them all (about 1 s). `is_common` asks PostgreSQL's statistics
+of `name_key` (1,000 histogram values, migration 0005) whether the word is in more than 1 %
+of names; such a word is searched with the plain LIKE, so the list walks its last-contact
+index and stops at the page's 50 rows (about 100 rows read per row shown).
+
 SQLite drops a table's triggers when Django rebuilds the table (a later migration that
 alters `crm_customer`), so `ensure_installed` runs after every `migrate` (post_migrate) and
 puts back what is missing, re-filling the FTS table when its triggers had gone.
@@ -144,6 +151,46 @@ def connect_signals() -> None:
     from django.db.models.signals import post_migrate
 
     post_migrate.connect(_post_migrate, dispatch_uid="crm.name_search.ensure_installed")
+
+
+COMMON_SHARE = 0.01  # a word in more names than this is "common" (see the module's doc)
+COMMON_MIN_ROWS = 1000  # ... and in at least this many (a small table: the index is cheap)
+STATISTICS_TARGET = 1000  # histogram values of crm_customer.name_key (migration 0005)
+PG_STATISTICS = [
+    f"ALTER TABLE crm_customer ALTER COLUMN name_key SET STATISTICS {STATISTICS_TARGET}",
+    "ANALYZE crm_customer (name_key)",
+]
+PG_STATISTICS_DEFAULT = ["ALTER TABLE crm_customer ALTER COLUMN name_key SET STATISTICS -1"]
+
+
+def _like_pattern(key: str) -> str:
+    """`%key%` with LIKE's wildcards escaped, as Django's `contains` sends it."""
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def is_common(key: str, *, using: str = "default") -> bool:
+    """PostgreSQL's estimate, from the statistics of `name_key` (no rows read), that `key` is
+    in more than COMMON_SHARE (and COMMON_MIN_ROWS) of the customers' names. Always False on SQLite (its FTS5
+    index answers even common words in milliseconds) and for one-character words."""
+    import json
+
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(key) < 2:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM crm_customer WHERE name_key LIKE %s",
+            [_like_pattern(key)],
+        )
+        plan = cursor.fetchone()[0]
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'crm_customer'")
+        total = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    rows = plan[0]["Plan"]["Plan Rows"]
+    return rows >= max(total * COMMON_SHARE, COMMON_MIN_ROWS)
 
 
 class _Bigrams(Func):
