@@ -19,9 +19,9 @@ are exactly those of the LIKE alone.
 A word found in very many names (a trade word such as 科技 or 精密机械: tens of thousands of a
 million) is the opposite case: the index hands over every match, and the list's ORDER BY ...
 LIMIT 50 must read and sort them all (about 1 s). `is_common` asks PostgreSQL's statistics
-of `name_key` (1,000 histogram values, migration 0005) whether the word is in more than 1 %
-of names; such a word is searched with the plain LIKE, so the list walks its last-contact
-index and stops at the page's 50 rows (about 100 rows read per row shown).
+of `name_key` (1,000 histogram values, migration 0005) whether the word is in more than 5,000
+names the searcher may see (all customers, or their units'); such a word is searched with the
+plain LIKE, so the list walks its last-contact index and stops at the page's 50 rows.
 
 SQLite drops a table's triggers when Django rebuilds the table (a later migration that
 alters `crm_customer`), so `ensure_installed` runs after every `migrate` (post_migrate) and
@@ -153,8 +153,7 @@ def connect_signals() -> None:
     post_migrate.connect(_post_migrate, dispatch_uid="crm.name_search.ensure_installed")
 
 
-COMMON_SHARE = 0.01  # a word in more names than this is "common" (see the module's doc)
-COMMON_MIN_ROWS = 1000  # ... and in at least this many (a small table: the index is cheap)
+COMMON_MATCHES = 5000  # a word PostgreSQL expects in more visible names than this is "common"
 STATISTICS_TARGET = 1000  # histogram values of crm_customer.name_key (migration 0005)
 PG_STATISTICS = [
     f"ALTER TABLE crm_customer ALTER COLUMN name_key SET STATISTICS {STATISTICS_TARGET}",
@@ -169,10 +168,13 @@ def _like_pattern(key: str) -> str:
     return f"%{escaped}%"
 
 
-def is_common(key: str, *, using: str = "default") -> bool:
-    """PostgreSQL's estimate, from the statistics of `name_key` (no rows read), that `key` is
-    in more than COMMON_SHARE (and COMMON_MIN_ROWS) of the customers' names. Always False on SQLite (its FTS5
-    index answers even common words in milliseconds) and for one-character words."""
+def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
+    """PostgreSQL's estimate, from its statistics (no rows read), that more than
+    COMMON_MATCHES customers have `key` in their name: all customers, or those of
+    `department_ids` (the searcher's scope). Only then does walking the list's sort index
+    find 50 matches and a capped count quickly; with fewer (a rare word, a small scope) the
+    bigram index is the way. Always False on SQLite (its FTS5 index answers even common
+    words in milliseconds) and for one-character words."""
     import json
 
     from django.db import connections
@@ -180,17 +182,18 @@ def is_common(key: str, *, using: str = "default") -> bool:
     connection = connections[using]
     if connection.vendor != "postgresql" or len(key) < 2:
         return False
+    sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM crm_customer WHERE name_key LIKE %s"
+    params: list = [_like_pattern(key)]
+    if department_ids is not None:
+        if not department_ids:
+            return False
+        sql += " AND department_id = ANY(%s)"
+        params.append(sorted(department_ids))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM crm_customer WHERE name_key LIKE %s",
-            [_like_pattern(key)],
-        )
+        cursor.execute(sql, params)
         plan = cursor.fetchone()[0]
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'crm_customer'")
-        total = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    rows = plan[0]["Plan"]["Plan Rows"]
-    return rows >= max(total * COMMON_SHARE, COMMON_MIN_ROWS)
+    return plan[0]["Plan"]["Plan Rows"] >= COMMON_MATCHES
 
 
 class _Bigrams(Func):

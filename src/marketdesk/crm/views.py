@@ -124,7 +124,9 @@ def _customer_queryset(request):
     queryset = selectors.customer_list(request.user, scene=scene)
     text = request.GET.get("q", "")[:100]
     if text.strip():
-        queryset = queryset.filter(selectors.search_condition(text))
+        queryset = queryset.filter(
+            selectors.search_condition(text, actor=request.user, scene=scene)
+        )
     return queryset.prefetch_related("tags")
 
 
