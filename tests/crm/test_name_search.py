@@ -83,3 +83,50 @@ def test_dropped_triggers_are_repaired(make_customer, personas):
     assert name_search.ensure_installed() is True
     assert _found("宝华") == {customer.pk}
     assert name_search.ensure_installed() is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("common", [False, True])
+def test_a_common_word_finds_the_same_rows(make_customer, personas, monkeypatch, common):
+    """A word PostgreSQL's statistics call common is searched by plain conditions (so the
+    list walks its sort index); the rows are the bigram index's rows."""
+    monkeypatch.setattr(selectors, "_common_word", lambda key, actor, scene: common)
+    customers = [make_customer(personas.manager, name=name) for name in NAMES]
+    for text in ["瑞丰", "瑞丰精密", "州瑞", "智联科技", "abc", "trading", "不存在", "100%_"]:
+        assert _found(text) == _expected(text), text
+    assert _found(customers[2].number) == {customers[2].pk}
+    assert _found(customers[2].number.lower()) == {customers[2].pk}
+
+
+@pytest.mark.django_db
+def test_only_a_wide_scope_searches_common_words_by_the_sort_index(personas, monkeypatch):
+    monkeypatch.setattr(name_search, "is_common", lambda key, **kwargs: True)
+    assert selectors._common_word("科技", personas.manager, "all")  # 营销部 and below
+    assert selectors._common_word("科技", personas.management, "all")  # everything
+    assert not selectors._common_word("科技", personas.manager, "mine")
+    assert not selectors._common_word("科技", personas.sales1, "all")  # own customers
+    assert not selectors._common_word("科技", None, "all")
+    assert not selectors._common_word("科技", personas.finance, "all")  # no customers
+
+
+@pytest.mark.django_db
+def test_is_common_reads_the_statistics_of_names(make_customer, personas, monkeypatch):
+    if connection.vendor != "postgresql":
+        assert not name_search.is_common("科技")  # SQLite's FTS5 index serves every word
+        return
+    for number in range(60):
+        trade = "精密科技" if number % 3 == 0 else "贸易"
+        make_customer(None, name=f"苏州{number:02d}号{trade}有限公司")
+    with connection.cursor() as cursor:  # (migration 0005 set the statistics target)
+        cursor.execute("ANALYZE crm_customer")
+    assert not name_search.is_common("科技")  # too few customers to bother
+    monkeypatch.setattr(name_search, "COMMON_MATCHES", 5)
+    assert name_search.is_common("科技")  # a third of the names
+    assert name_search.is_common("精密科技")
+    marketing = personas.units["MKT"].pk  # the pool's unit
+    assert name_search.is_common("科技", department_ids={marketing})
+    assert not name_search.is_common("科技", department_ids={personas.units["S2"].pk})
+    assert not name_search.is_common("科技", department_ids=set())
+    assert not name_search.is_common("罕见")
+    assert not name_search.is_common("科")  # one character: the index as before
+    assert not name_search.is_common("100%")

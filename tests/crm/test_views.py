@@ -175,6 +175,15 @@ class TestCustomerList:
         assert len(listed_ids(client.get(LIST, {"per_page": 50}))) == 22
         assert len(listed_ids(client.get(LIST, {"page": "abc"}))) == 20
 
+    def test_a_search_counts_up_to_its_own_cap(self, personas, book, as_user, monkeypatch):
+        from marketdesk.crm import selectors
+
+        monkeypatch.setattr(selectors.SearchPaginator, "cap", 2)
+        client = as_user(personas.manager)
+        html = text(client.get(LIST, {"scene": "all", "q": "1381111000"}))
+        assert "More than 2 records" in html
+        assert "5 records" in text(client.get(LIST, {"scene": "all"}))  # no search: 10,000
+
     def test_an_htmx_request_renders_only_the_rows(self, personas, book, as_user):
         response = as_user(personas.manager).get(
             LIST, {"scene": "all", "q": "长江"}, HTTP_HX_REQUEST="true"

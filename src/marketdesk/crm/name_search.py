@@ -16,6 +16,13 @@ are exactly those of the LIKE alone.
   `crm_customer` (insert, delete, update of name_key), which split the name with the helper
   table `crm_ngram_seq` (1..100). Queried with `id IN (SELECT rowid ... MATCH '"瑞丰" "丰精"')`.
 
+A word found in very many names (a trade word such as 科技 or 精密机械: tens of thousands of a
+million) is the opposite case: the index hands over every match, and the list's ORDER BY ...
+LIMIT 50 must read and sort them all (about 1 s). `is_common` asks PostgreSQL's statistics
+of `name_key` (1,000 histogram values, migration 0005) whether the word is in more than 5,000
+names the searcher may see (all customers, or their units'); such a word is searched with the
+plain LIKE, so the list walks its last-contact index and stops at the page's 50 rows.
+
 SQLite drops a table's triggers when Django rebuilds the table (a later migration that
 alters `crm_customer`), so `ensure_installed` runs after every `migrate` (post_migrate) and
 puts back what is missing, re-filling the FTS table when its triggers had gone.
@@ -144,6 +151,49 @@ def connect_signals() -> None:
     from django.db.models.signals import post_migrate
 
     post_migrate.connect(_post_migrate, dispatch_uid="crm.name_search.ensure_installed")
+
+
+COMMON_MATCHES = 5000  # a word PostgreSQL expects in more visible names than this is "common"
+STATISTICS_TARGET = 1000  # histogram values of crm_customer.name_key (migration 0005)
+PG_STATISTICS = [
+    f"ALTER TABLE crm_customer ALTER COLUMN name_key SET STATISTICS {STATISTICS_TARGET}",
+    "ANALYZE crm_customer (name_key)",
+]
+PG_STATISTICS_DEFAULT = ["ALTER TABLE crm_customer ALTER COLUMN name_key SET STATISTICS -1"]
+
+
+def _like_pattern(key: str) -> str:
+    """`%key%` with LIKE's wildcards escaped, as Django's `contains` sends it."""
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
+    """PostgreSQL's estimate, from its statistics (no rows read), that more than
+    COMMON_MATCHES customers have `key` in their name: all customers, or those of
+    `department_ids` (the searcher's scope). Only then does walking the list's sort index
+    find 50 matches and a capped count quickly; with fewer (a rare word, a small scope) the
+    bigram index is the way. Always False on SQLite (its FTS5 index answers even common
+    words in milliseconds) and for one-character words."""
+    import json
+
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(key) < 2:
+        return False
+    sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM crm_customer WHERE name_key LIKE %s"
+    params: list = [_like_pattern(key)]
+    if department_ids is not None:
+        if not department_ids:
+            return False
+        sql += " AND department_id = ANY(%s)"
+        params.append(sorted(department_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]["Plan Rows"] >= COMMON_MATCHES
 
 
 class _Bigrams(Func):

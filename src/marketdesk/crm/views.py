@@ -4,6 +4,7 @@ follow-ups, revisits, analysis, settings and export requests."""
 from __future__ import annotations
 
 import datetime
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -35,7 +36,7 @@ from marketdesk.core.models import PersonalDataAction
 from marketdesk.core.spreadsheets import csv_response, xlsx_response
 from marketdesk.core.validators import normalise_mobile
 
-from . import selectors, services
+from . import list_rendering, selectors, services
 from .exports import analysis_columns, customer_columns
 from .filters import CustomerFilter, FollowUpFilter, PoolCustomerFilter, RevisitFilter
 from .forms import (
@@ -123,28 +124,37 @@ def _customer_queryset(request):
     queryset = selectors.customer_list(request.user, scene=scene)
     text = request.GET.get("q", "")[:100]
     if text.strip():
-        queryset = queryset.filter(selectors.search_condition(text))
+        queryset = queryset.filter(
+            selectors.search_condition(text, actor=request.user, scene=scene)
+        )
     return queryset.prefetch_related("tags")
 
 
 @login_required
 def customer_list(request):
     _require(request, CrmPerm.VIEW_CUSTOMER)
+    owners = list(selectors.owner_choices(actor=request.user))  # filter bar and bulk bar
     result = list_page(
         request,
         _customer_queryset(request),
         sorts=CUSTOMER_SORTS,
         default_sort="-last_contact",
-        filterset_class=CustomerFilter,
-        paginator_class=selectors.CappedPaginator,  # 1M customers: count at most 10,000
+        filterset_class=partial(CustomerFilter, owners=owners),
+        paginator_class=(  # 1M customers: count at most 10,000 (a search: 1,000)
+            selectors.SearchPaginator
+            if request.GET.get("q", "").strip()
+            else selectors.CappedPaginator
+        ),
         keyset=True,  # page 200 costs what page 1 costs
     )
+    now = timezone.now()
+    rows = list_rendering.customer_rows(result.rows, now=now)
     if request.htmx and not request.htmx.boosted:
-        return render(
-            request,
-            "crm/customer_list.html#results",
-            {"result": result, "now": timezone.now(), **_bulk(request)},
-        )
+        return render(request, "crm/customer_list.html#results", {"result": result, "rows": rows})
+    owner_options = [(user.pk, str(user)) for user in owners]
+    filters = result.filterset.filters
+    tags = list(filters["tag"].queryset.values_list("pk", "name"))  # str(tag) is its name
+    units = filters["department"].queryset.values_list("pk", "name")  # str(unit) is its name
     segments = [
         {"segment": s, "count": _segment_count(request, s)}
         for s in selectors.segment_list(actor=request.user)[:12]
@@ -154,17 +164,20 @@ def customer_list(request):
         "crm/customer_list.html",
         {
             "result": result,
+            "rows": rows,
+            "filter_fields": list_rendering.filter_fields(
+                result.filterset.form,
+                choices={"owner": owner_options, "department": units, "tag": tags},
+            ),
             "scene": _scene(request),
             "scenes": SCENES,
             "more_filters": any(
                 request.GET.get(name) for name in list(CustomerFilter.base_filters)[2:]
             ),
-            "now": timezone.now(),
             "segments": segments,
-            "segment_form": SegmentForm(),
             "can_add": request.user.has_perm(CrmPerm.ADD_CUSTOMER),
             "export_url": reverse("crm:customer_export") if can_export(request.user) else "",
-            **_bulk(request),
+            **_bulk(request, owners=owner_options, tags=tags),
         },
     )
 
@@ -181,37 +194,28 @@ def _segment_count(request, segment) -> int:
     return selectors.capped_count(filterset.qs) if filterset.is_valid() else 0
 
 
-def _bulk(request) -> dict:
-    """Assign, tag, return to pool: for people who may assign (return and tag: owners too)."""
+def _bulk(request, *, owners, tags) -> dict:
+    """Assign, tag, return to pool: for people who may assign (return and tag: owners too).
+    `owners` and `tags`: (pk, label) pairs the filter bar shows too."""
     user = request.user
     actions = [("tag", _("Add tag")), ("return", _("Return to the pool"))]
-    if user.has_perm(CrmPerm.ASSIGN_CUSTOMER):
+    may_assign = user.has_perm(CrmPerm.ASSIGN_CUSTOMER)
+    if may_assign:
         actions.insert(0, ("assign", _("Assign to")))
     from django.utils.html import conditional_escape
 
-    people = (
-        "".join(
-            f'<option value="{u.pk}">{conditional_escape(str(u))}</option>'
-            for u in selectors.owner_choices(actor=user)
-        )
-        if user.has_perm(CrmPerm.ASSIGN_CUSTOMER)
-        else ""
-    )
-    tags = "".join(
-        f'<option value="{t.pk}">{conditional_escape(t.name)}</option>'
-        for t in Tag.objects.order_by("name")
-    )
     extra = ""
-    if people:
+    if may_assign and owners:
         extra += (
             f'<select name="to_user" class="form-select form-select-sm w-auto" '
             f'aria-label="{conditional_escape(_("New owner"))}"><option value="">'
-            f"{conditional_escape(_('New owner'))}</option>{people}</select>"
+            f"{conditional_escape(_('New owner'))}</option>"
+            f"{list_rendering.options_html(owners)}</select>"
         )
     extra += (
         f'<select name="tag" class="form-select form-select-sm w-auto" '
         f'aria-label="{conditional_escape(_("Tag"))}"><option value="">'
-        f"{conditional_escape(_('Tag'))}</option>{tags}</select>"
+        f"{conditional_escape(_('Tag'))}</option>{list_rendering.options_html(tags)}</select>"
         f'<input name="reason" class="form-control form-control-sm w-auto" maxlength="200" '
         f'placeholder="{conditional_escape(_("Reason (to return)"))}">'
     )

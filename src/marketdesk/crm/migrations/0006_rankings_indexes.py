@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0004_budget_not_negative"),
+        ("crm", "0005_customer_name_statistics"),
         ("org", "0002_role_app_scopes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
