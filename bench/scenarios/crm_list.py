@@ -16,8 +16,8 @@ for the first page and page 200 ("deep"), REPEAT timed calls after 2 warm-up cal
 p50/p95 and the CPU p50 of this process, SQL statements per request, the rows each case
 matches, and the deep/first ratio of the p50s. The page reaches page 200 as its "Next" link
 does, by cursor (`?after=` the last row of page 199; core.listing keyset paging), so the deep
-query and page are the cursor query plus the capped count; the API still pages by OFFSET
-(`crm_list_<case>_deep_api`)."""
+query and page are the cursor query plus the capped count; the API's deep page is read the same
+way, by the cursor its `next` link carries (core.api.KeysetPagination)."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def run(*, org, size, note):
                 continue
             for kind, url in (("page", page_url), ("api", api_url)):
                 target = f"{url}?{_params(scene, filters, page)}"
-                if kind == "page" and after:
+                if after:  # the page and the API both page by cursor
                     target += f"&after={after}"
                 if not probe(client, target, {}, note):
                     continue

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler  # noqa: I001
 
 
@@ -17,6 +18,72 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class KeysetPagination(Pagination):
+    """Page numbers, plus paging by cursor for long lists: the `next` link carries
+    `?after=<cursor>` (the last row's sort value and id, as the HTML list's "Next"), and a
+    request with `after` reads the rows after that row in the list's order (`keyset_field`
+    descending, then -id) by a range on the list's index, not by OFFSET: page 200 costs what
+    page 1 costs. Such a page has `count` null (counting a million rows is what cursor
+    paging avoids) and no `previous`. An `after` that is not a cursor of this list is
+    ignored (page 1). The queryset must be ordered by (-keyset_field, -pk)."""
+
+    keyset_field = "last_contact_at"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        from .listing import _decode_cursor, _rows_after
+
+        self.request = request
+        self.cursor = None
+        text = request.query_params.get("after")
+        cursor = _decode_cursor(queryset, self.keyset_field, text) if text else None
+        if cursor is None:
+            rows = super().paginate_queryset(queryset, request, view)
+            self.last = rows[-1] if rows and self.page.has_next() else None
+            return rows
+        self.cursor = cursor
+        size = self.get_page_size(request)
+        rows = _rows_after(queryset, self.keyset_field, True, cursor, size + 1)
+        self.last = rows[size - 1] if len(rows) > size else None
+        return rows[:size]
+
+    def _next_link(self):
+        if self.last is None:
+            return None
+        from .listing import _encode_cursor
+
+        url = self.request.build_absolute_uri()
+        url = remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, "after", _encode_cursor(self.last, self.keyset_field))
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": None if self.cursor else self.page.paginator.count,
+                "next": self._next_link(),
+                "previous": None if self.cursor else self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count"]["nullable"] = True
+        schema["properties"]["count"]["description"] = "null on a page read by cursor (after)"
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": "after",
+                "required": False,
+                "in": "query",
+                "description": "Cursor from the `next` link: the rows after that row.",
+                "schema": {"type": "string"},
+            },
+        ]
 
 
 def _flatten(detail) -> dict[str, list[str]]:

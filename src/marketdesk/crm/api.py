@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from marketdesk.core.api import KeysetPagination
 from marketdesk.core.masking import (
     can_view_personal_data,
     log_personal_data_access,
@@ -344,6 +345,7 @@ class CustomerViewSet(_UnmaskMixin, viewsets.GenericViewSet):
         "WRITE": CrmPerm.VIEW_CUSTOMER,  # editing: the service checks owner / scope / share
     }
     filterset_class = CustomerFilter
+    pagination_class = KeysetPagination  # ordered by (-last_contact_at, -id): `next` is a cursor
 
     def get_queryset(self):
         scene = self.request.query_params.get("scene") or Scene.ALL
