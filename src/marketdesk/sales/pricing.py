@@ -156,10 +156,15 @@ def authority_for(user, *, settings: SalesSettings | None = None) -> Authority:
     One query for the person's and their roles' rows."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Authority((settings or settings_row()).default_max_discount, "default")
+    from marketdesk.org.models import Employee
+
+    # the roles as a subquery (an OR over the joins to every employee of a role made the
+    # database walk all of them)
+    roles = Employee.roles.through.objects.filter(
+        employee__user=user, employee__status="active"
+    ).values("role_id")
     rows = list(
-        DiscountAuthority.objects.filter(
-            Q(user=user) | Q(role__employees__user=user, role__employees__status="active")
-        )
+        DiscountAuthority.objects.filter(Q(user=user) | Q(role_id__in=roles))
         .select_related("role")
         .order_by("-max_discount", "pk")
     )
