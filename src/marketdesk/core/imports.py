@@ -35,7 +35,7 @@ import io
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -73,6 +73,7 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 PROGRESS_EVERY = 100  # rows between progress reports
 MAX_STORED_ERRORS = 1000
 BATCH_ROWS = 2000  # rows per call of a spec's clean_rows / write_rows
+SHARED_TEXTS = 5000  # different values of a column whose texts are shared (see _read_rows)
 
 MSG_NO_PERMISSION = _("You do not have permission to import these records.")
 MSG_UNKNOWN_KIND = _("There is no such import.")
@@ -138,10 +139,52 @@ class ImportColumn:
     text: bool = False  # format the column as text in the template (numbers with leading zeros)
 
 
-@dataclass
+_BLANK = object()
+
+
+class RowValues(Mapping):
+    """A row's parsed values (field -> value, non-blank cells only), read-only. A file's rows
+    are all held from reading to writing; kept as a tuple in the columns' order, a row takes
+    about a third of the memory of a dict."""
+
+    __slots__ = ("_positions", "_values")
+
+    def __init__(self, positions: dict[str, int], values: tuple):
+        self._positions = positions  # field -> index in values, shared by the file's rows
+        self._values = values  # _BLANK where the cell is blank
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._values[self._positions[key]]
+        if value is _BLANK:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        position = self._positions.get(key)
+        if position is None:
+            return default
+        value = self._values[position]
+        return default if value is _BLANK else value
+
+    def __contains__(self, key: object) -> bool:
+        position = self._positions.get(key)  # type: ignore[call-overload]  # any key
+        return position is not None and self._values[position] is not _BLANK
+
+    def __iter__(self):
+        values = self._values
+        return (key for key, position in self._positions.items() if values[position] is not _BLANK)
+
+    def __len__(self) -> int:
+        return sum(1 for value in self._values if value is not _BLANK)
+
+    def __repr__(self) -> str:
+        return f"RowValues({dict(self)!r})"
+
+
+@dataclass(slots=True)  # 100,000 of them are held between reading and writing
 class ImportRow:
     number: int  # the row number the user sees in the spreadsheet (header = 1)
-    values: dict[str, Any]  # parsed values of the non-blank cells only
+    values: Mapping[str, Any]  # parsed values of the non-blank cells only (RowValues)
     existing: Any = None  # the record this row updates (create-or-update mode)
 
 
@@ -268,6 +311,11 @@ def allowed_modes(actor, spec: ImportSpec) -> list[tuple[str, Any]]:
 
 def cell_text(raw: Any) -> str:
     """A cell as the text the user typed: whole numbers without ".0", dates as ISO."""
+    if type(raw) is str:  # most cells: the general case below, without its checks
+        text = raw.strip()
+        if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
+            text = text[1:]
+        return text
     if raw is None:
         return ""
     if isinstance(raw, bool):
@@ -574,16 +622,21 @@ def _read_rows(
     rows: list[ImportRow] = []
     errors: list[RowError] = []
     unnamed_reported: set[int] = set()
+    # The same text in many rows (a province, a contact's title) is kept once: a large file
+    # is held in memory from reading to writing. A column stops sharing once it has shown
+    # SHARED_TEXTS different values (names, mobiles: nearly all different).
+    shared: dict[str, dict[str, str]] = {column.field: {} for column in positions.values()}
+    order = {column.field: index for index, column in enumerate(spec.columns)}
     for number, cells in enumerate(lines, start=2):
-        if all(cell_text(value) == "" for value in cells):
+        cell_texts = [cell_text(value) for value in cells]
+        if not any(cell_texts):
             continue
         if len(rows) >= max_rows:
             return [], [RowError(None, "", str(MSG_TOO_MANY_ROWS % {"limit": max_rows}))]
         texts: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        for position, value in enumerate(cells):
+        values: list[Any] = [_BLANK] * len(order)
+        for position, text in enumerate(cell_texts):
             column = positions.get(position)
-            text = cell_text(value)
             if column is None:
                 if text and position not in unnamed_reported:
                     unnamed_reported.add(position)
@@ -594,12 +647,18 @@ def _read_rows(
                 continue
             texts[column.field] = text
             try:
-                values[column.field] = column.parse(value) if column.parse else text
+                value = column.parse(cells[position]) if column.parse else text
             except ValidationError as exc:
                 errors.extend(
                     RowError(number, force_str(column.header), message, column.field)
                     for message in _messages(exc)
                 )
+                continue
+            if type(value) is str:
+                known = shared[column.field]
+                if len(known) < SHARED_TEXTS:
+                    value = known.setdefault(value, value)
+            values[order[column.field]] = value
         for column in positions.values():
             if column.required and column.field not in texts:
                 errors.append(
@@ -607,7 +666,7 @@ def _read_rows(
                 )
         if _is_example(spec, texts):
             errors.append(RowError(number, "", str(MSG_EXAMPLE_ROW)))
-        rows.append(ImportRow(number=number, values=values))
+        rows.append(ImportRow(number=number, values=RowValues(order, tuple(values))))
     if not rows and not errors:
         errors.append(RowError(None, "", str(MSG_NO_ROWS)))
     errors.extend(_duplicates(spec, rows))
@@ -928,29 +987,37 @@ class TableInsert:
             if not (f.primary_key and isinstance(f, AutoFieldMixin))
         ]
         self.attnames = [f.attname for f in self.fields]
-        self.plain = [_plain_kind(f) for f in self.fields]
+        self.by_attname = {f.attname: f for f in self.fields}
+        self.columns = [(f.attname, _plain_types(f)) for f in self.fields]
         qn = connection.ops.quote_name
         table = qn(model._meta.db_table)
         columns = ", ".join(qn(f.column) for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
         self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (model names)
-        self._converted: dict[tuple[int, Any], Any] = {}
+        self._converted: dict[tuple[str, Any], Any] = {}
 
     def row(self, values: dict[str, Any]) -> tuple:
         """The INSERT's parameters for one record (attname -> value, every column)."""
-        connection = connections[self.using]
         out = []
-        for index, (attname, plain) in enumerate(zip(self.attnames, self.plain, strict=True)):
+        append = out.append
+        for attname, plain in self.columns:
             value = values[attname]
-            if value is not None and not _is_plain(plain, value):
-                key = (index, value)
-                if key not in self._converted:
-                    if len(self._converted) > 10_000:
-                        self._converted.clear()
-                    self._converted[key] = self.fields[index].get_db_prep_save(value, connection)
-                value = self._converted[key]
-            out.append(value)
+            if value is None or type(value) in plain:
+                append(value)
+            else:
+                append(self._convert(attname, value))
         return tuple(out)
+
+    def _convert(self, attname: str, value: Any) -> Any:
+        key = (attname, value)
+        converted = self._converted.get(key, _MISSING)
+        if converted is _MISSING:
+            if len(self._converted) > 10_000:
+                self._converted.clear()
+            field = self.by_attname[attname]
+            converted = field.get_db_prep_save(value, connections[self.using])
+            self._converted[key] = converted
+        return converted
 
     def insert(self, rows: list[tuple]) -> None:
         if rows:
@@ -958,28 +1025,22 @@ class TableInsert:
                 cursor.executemany(self.sql, rows)
 
 
-def _plain_kind(f) -> str:
-    """How a field's value may go to the database as it is: "str", "bool", "int" or ""."""
+_MISSING = object()
+
+
+def _plain_types(f) -> frozenset[type]:
+    """Types of a field's values that go to the database as they are (Django's conversion
+    would return them unchanged); values of other types are converted by the field."""
     kind = f.get_internal_type()
     if kind in ("CharField", "TextField", "EmailField", "SlugField", "URLField"):
-        return "str"
+        return frozenset({str})
     if kind == "BooleanField":
-        return "bool"
+        return frozenset({bool})
     if f.is_relation:
         kind = f.target_field.get_internal_type()
     if kind.endswith("AutoField") or kind.endswith("IntegerField"):
-        return "int"  # exactly int, not bool: True is not the integer 1 to PostgreSQL
-    return ""
-
-
-def _is_plain(kind: str, value: Any) -> bool:
-    if kind == "str":
-        return isinstance(value, str)
-    if kind == "int":
-        return type(value) is int
-    if kind == "bool":
-        return type(value) is bool
-    return False
+        return frozenset({int})  # exactly int: True is not the integer 1 to PostgreSQL
+    return frozenset()
 
 
 # Starting a job ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -292,9 +293,11 @@ def _owners_by_username(context: ImportContext, usernames: set[str]) -> dict[str
     return known
 
 
-def _duplicate_matches(actor, rows: list[ImportRow]) -> dict[int, list[services.DuplicateMatch]]:
-    """Row number -> what services.find_duplicates reports for the row (5 per kind at most)."""
-    keys = {row.number: name_key(row.values.get("name", "")) for row in rows}
+def _duplicate_matches(
+    actor, rows: list[ImportRow], keys: dict[int, str]
+) -> dict[int, list[services.DuplicateMatch]]:
+    """Row number -> what services.find_duplicates reports for the row (5 per kind at most);
+    `keys`: row number -> name_key of the row's name."""
     credits = {row.values.get("credit_code") for row in rows} - {None, ""}
     mobiles = {
         m for row in rows for m in (row.values.get("mobile"), row.values.get("contact_mobile")) if m
@@ -359,7 +362,10 @@ def clean_customer_rows(
         context, {row.values["owner"] for row in rows if row.values.get("owner")}
     )
     block = selectors.crm_settings().duplicate_mode == DuplicateMode.BLOCK
-    index = context._index.setdefault("_crm_keys", {})
+    # First row of each name key, credit code and mobile, per kind (one dict each: a dict of
+    # (kind, key) pairs would hold a tuple per key, 100,000s of them on a large file).
+    index = context._index.setdefault("_crm_first_rows", {})
+    keys: dict[int, str] = {}
     per_row: dict[int, dict[str, Any]] = {}
     for row in rows:
         values, errors = row.values, per_row.setdefault(row.number, {})
@@ -368,15 +374,16 @@ def clean_customer_rows(
             errors["owner"] = ValidationError(MSG_UNKNOWN_OWNER, params={"username": owner})
         if values.get("contact_mobile") and not values.get("contact_name"):
             errors["contact_name"] = ValidationError(_("Give the contact's name."))
+        keys[row.number] = name_key(values.get("name", ""))
         for column, what, key in (
-            ("name", "name", name_key(values.get("name", ""))),
+            ("name", "name", keys[row.number]),
             ("credit_code", "credit_code", values.get("credit_code")),
             ("mobile", "mobile", values.get("mobile")),
             ("contact_mobile", "mobile", values.get("contact_mobile")),  # one mobile space
         ):
             if not key:
                 continue
-            first = index.setdefault((what, key), row.number)
+            first = index.setdefault(what, {}).setdefault(key, row.number)
             if first != row.number:
                 errors[column] = ValidationError(
                     MSG_SAME_IN_FILE,
@@ -384,7 +391,7 @@ def clean_customer_rows(
                 )
     if block:
         checked = [r for r in rows if r.existing is None and "name" not in per_row[r.number]]
-        for number, matches in _duplicate_matches(context.actor, checked).items():
+        for number, matches in _duplicate_matches(context.actor, checked, keys).items():
             for match in matches:
                 per_row[number].setdefault(
                     match.field, ValidationError(MSG_DUPLICATE, params={"where": match.where})
@@ -508,6 +515,7 @@ def _new_customers(actor, rows: list[ImportRow]) -> tuple[list[_NewCustomer], An
         Contact, created_at=now, created_by_id=actor.pk, updated_by_id=actor.pk, is_primary=True
     )
     creator_department = creator.department if creator else None
+    may_edit: dict[tuple, bool] = {}  # _can_edit_new by (owner, unit, pool admin)
     made = []
     for row in rows:
         fields = dict(row.values)
@@ -576,9 +584,10 @@ def _new_customers(actor, rows: list[ImportRow]) -> tuple[list[_NewCustomer], An
                     if pool.pk not in admin_of:
                         admin_of[pool.pk] = pool.admins.filter(pk=actor.pk).exists()
                     pool_admin = admin_of[pool.pk]
-                if not _can_edit_new(
-                    actor, values["owner_id"], values["department_id"], pool_admin
-                ):
+                edit_key = (values["owner_id"], values["department_id"], pool_admin)
+                if edit_key not in may_edit:
+                    may_edit[edit_key] = _can_edit_new(actor, *edit_key)
+                if not may_edit[edit_key]:
                     raise PermissionDenied(services.MSG_NO_PERMISSION)
                 contact_values = dict(contact_defaults)
                 contact_values.update(contact)
@@ -630,6 +639,22 @@ class _Tables:
 HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
 
 
+def _ids_by_number(numbers: list[str]) -> dict[str, int]:
+    """The ids the database gave the customers just inserted (numbers are unique)."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    ids: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT number, id FROM {table} WHERE number IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            ids.update(cursor.fetchall())
+    return ids
+
+
 def _insert(actor, made: list[_NewCustomer], now, tables: _Tables) -> None:
     """Insert new customers as customer_create + contact_create would write them: numbers
     from the CUS sequence (one block), the customer, its history row ("+", by the actor),
@@ -643,7 +668,7 @@ def _insert(actor, made: list[_NewCustomer], now, tables: _Tables) -> None:
         item.values["updated_at"] = now  # auto_now
         rows.append(tables.customers.row(item.values))
     tables.customers.insert(rows)
-    ids = dict(Customer.objects.filter(number__in=numbers).values_list("number", "pk"))
+    ids = _ids_by_number(numbers)
     history, changes, contacts = [], [], []
     change = {
         "kind": OwnerChangeKind.IMPORT,
