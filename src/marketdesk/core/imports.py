@@ -33,6 +33,7 @@ import decimal
 import functools
 import io
 import logging
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -518,11 +519,15 @@ def _sheet_rows(file) -> Iterable[tuple]:
     Read with calamine (Rust): about 20 times faster than openpyxl's read-only mode and a
     fraction of its memory on 100,000-row files (the customer import's speed target). Dates
     come back as `datetime.date`/`datetime`, whole numbers as floats (cell_text drops ".0"),
-    empty cells as ""."""
+    empty cells as "". `file` is a file object or the path of a file (read from the disk as
+    needed rather than copied into memory first)."""
     if hasattr(file, "seek"):
         file.seek(0)
     try:
-        workbook = CalamineWorkbook.from_filelike(file)
+        if isinstance(file, str | os.PathLike):
+            workbook = CalamineWorkbook.from_path(os.fspath(file))
+        else:
+            workbook = CalamineWorkbook.from_filelike(file)
         if not workbook.sheet_names:
             raise ValidationError(MSG_NOT_XLSX, code="not_xlsx")
         sheet = workbook.get_sheet_by_index(0)
@@ -839,8 +844,15 @@ def _run(job: ImportJob) -> None:
     actor = job.created_by
     if not can_import(actor, spec, job.mode):
         return _finish(job, errors=[RowError(None, "", str(MSG_NO_PERMISSION))])
-    with job.file.open("rb") as handle:
-        rows, errors = validate_file(spec, handle)
+    try:
+        path = job.file.path  # a large workbook is not copied into memory to be read
+    except NotImplementedError:  # a storage without local files
+        path = None
+    if path is not None:
+        rows, errors = validate_file(spec, path)
+    else:
+        with job.file.open("rb") as handle:
+            rows, errors = validate_file(spec, handle)
     job.total_rows = len(rows)
     ImportJob.objects.filter(pk=job.pk).update(total_rows=job.total_rows, processed_rows=0)
     progress = _Progress(job)
@@ -851,18 +863,27 @@ def _run(job: ImportJob) -> None:
     if errors:
         return _finish(job, errors=errors)
     counts = {Outcome.CREATED: 0, Outcome.UPDATED: 0}
+    total = len(rows)
+    size = BATCH_ROWS if spec.write_rows is not None else 1
+    # Each batch lets go of its rows once written, so the memory the file's rows take is
+    # given back while the transaction grows.
+    batches = [rows[start : start + size] for start in range(0, total, size)]
+    del rows
+    batches.reverse()
+    done = 0
     try:
         with transaction.atomic():
-            if spec.write_rows is not None:
-                for start in range(0, len(rows), BATCH_ROWS):
-                    batch = rows[start : start + BATCH_ROWS]
-                    for outcome in _write_batch(spec, actor, batch):
-                        counts[outcome] += 1
-                    progress.report(len(rows) + start + len(batch))
-            else:
-                for index, row in enumerate(rows, start=1):
-                    counts[_write(spec, actor, row)] += 1
-                    progress.report(len(rows) + index)
+            while batches:
+                batch = batches.pop()
+                if spec.write_rows is not None:
+                    outcomes = _write_batch(spec, actor, batch)
+                else:
+                    outcomes = [_write(spec, actor, row) for row in batch]
+                for outcome in outcomes:
+                    counts[outcome] += 1
+                done += len(batch)
+                del batch
+                progress.report(total + done)
     except _RowFailed as failed:
         return _finish(job, errors=failed.errors)
     _finish(job, created=counts[Outcome.CREATED], updated=counts[Outcome.UPDATED])
