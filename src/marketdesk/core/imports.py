@@ -521,6 +521,12 @@ def _sheet_rows(file) -> Iterable[tuple]:
     come back as `datetime.date`/`datetime`, whole numbers as floats (cell_text drops ".0"),
     empty cells as "". `file` is a file object or the path of a file (read from the disk as
     needed rather than copied into memory first)."""
+    lines = _first_sheet(file).iter_rows()
+    return (tuple(cells) for cells in lines)
+
+
+def _first_sheet(file):
+    """The workbook's first sheet, loaded (calamine); ValidationError if it is no workbook."""
     if hasattr(file, "seek"):
         file.seek(0)
     try:
@@ -530,13 +536,11 @@ def _sheet_rows(file) -> Iterable[tuple]:
             workbook = CalamineWorkbook.from_filelike(file)
         if not workbook.sheet_names:
             raise ValidationError(MSG_NOT_XLSX, code="not_xlsx")
-        sheet = workbook.get_sheet_by_index(0)
-        lines = sheet.iter_rows()
+        return workbook.get_sheet_by_index(0)
     except ValidationError:
         raise
     except Exception as exc:  # calamine raises its own kinds on a file that is not a workbook
         raise ValidationError(MSG_NOT_XLSX, code="not_xlsx") from exc
-    return (tuple(cells) for cells in lines)
 
 
 def _header_key(text: Any) -> str:
@@ -844,10 +848,7 @@ def _run(job: ImportJob) -> None:
     actor = job.created_by
     if not can_import(actor, spec, job.mode):
         return _finish(job, errors=[RowError(None, "", str(MSG_NO_PERMISSION))])
-    try:
-        path = job.file.path  # a large workbook is not copied into memory to be read
-    except NotImplementedError:  # a storage without local files
-        path = None
+    path = _stored_path(job)  # a large workbook is not copied into memory to be read
     if path is not None:
         rows, errors = validate_file(spec, path)
     else:
@@ -887,6 +888,13 @@ def _run(job: ImportJob) -> None:
     except _RowFailed as failed:
         return _finish(job, errors=failed.errors)
     _finish(job, created=counts[Outcome.CREATED], updated=counts[Outcome.UPDATED])
+
+
+def _stored_path(job: ImportJob) -> str | None:
+    try:
+        return job.file.path
+    except NotImplementedError:  # a storage without local files
+        return None
 
 
 def _write(spec: ImportSpec, actor, row: ImportRow) -> Outcome:
@@ -1068,9 +1076,14 @@ def _plain_types(f) -> frozenset[type]:
 
 
 def _count_rows_up_to(file, limit: int) -> int:
-    """Non-empty data rows, counting no further than `limit` (enough to choose sync or not)."""
+    """Non-empty data rows, counting no further than `limit` (enough to choose sync or not).
+    A sheet of no more than `limit` lines below the header is not counted row by row: the
+    lines (blank ones too) are the estimate, which the run replaces with the real count."""
     try:
-        lines = iter(_sheet_rows(file))
+        sheet = _first_sheet(file)
+        if sheet.height - 1 <= limit:
+            return max(sheet.height - 1, 0)
+        lines = iter(sheet.iter_rows())
         next(lines, None)
         count = 0
         for cells in lines:
@@ -1080,7 +1093,8 @@ def _count_rows_up_to(file, limit: int) -> int:
                     break
         return count
     finally:
-        file.seek(0)
+        if hasattr(file, "seek"):
+            file.seek(0)
 
 
 def import_job_start(
@@ -1115,20 +1129,23 @@ def import_job_start(
             {"file": ValidationError(MSG_FILE_TOO_LARGE, params={"limit": limit_bytes // 2**20})}
         )
     sync_rows = getattr(settings, "IMPORT_SYNC_ROWS", 500)
-    try:
-        estimate = _count_rows_up_to(upload, sync_rows)
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from exc
     job = ImportJob(
         kind=spec.key,
         original_name=name,
         mode=mode,
         key_field=key_field,
-        total_rows=estimate,
         language=(language or translation.get_language() or settings.LANGUAGE_CODE)[:10],
         created_by=actor,
     )
     job.file.save(f"{uuid.uuid4().hex}.xlsx", upload, save=False)
+    try:
+        # From the stored file when it has a path: calamine then reads it from the disk
+        # instead of copying the upload into memory first.
+        estimate = _count_rows_up_to(_stored_path(job) or upload, sync_rows)
+    except ValidationError as exc:
+        job.file.delete(save=False)
+        raise ValidationError({"file": exc.messages}) from exc
+    job.total_rows = estimate
     job.save()
     if estimate > sync_rows:
         job_id = job.pk
