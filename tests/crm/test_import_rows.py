@@ -11,6 +11,7 @@ import decimal
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from openpyxl import Workbook
 
@@ -222,3 +223,18 @@ def test_table_insert_converts_values_as_django_does(personas):
         datetime.date(2000, 1, 2),
     )
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_the_write_gives_sqlite_its_page_cache_back(personas, pool):
+    """core.imports runs the write with a smaller SQLite page cache, then restores it."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+    upload = SimpleUploadedFile("customers.xlsx", _file(ROWS).getvalue())
+    job = core_imports.import_job_start(actor=personas.manager, kind="crm.customer", upload=upload)
+    assert (job.status, job.created_count) == ("done", 5)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone() == (before,)

@@ -28,6 +28,7 @@ row (nothing of the file is kept)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime
 import decimal
@@ -865,6 +866,7 @@ def _run(job: ImportJob) -> None:
         )
     if errors:
         return _finish(job, errors=errors)
+    _give_back_memory()  # the checks' look-up tables
     counts = {Outcome.CREATED: 0, Outcome.UPDATED: 0}
     total = len(rows)
     size = BATCH_ROWS if spec.write_rows is not None else 1
@@ -875,7 +877,7 @@ def _run(job: ImportJob) -> None:
     batches.reverse()
     done = 0
     try:
-        with transaction.atomic():
+        with _small_sqlite_cache(), transaction.atomic():
             while batches:
                 batch = batches.pop()
                 if spec.write_rows is not None:
@@ -890,6 +892,30 @@ def _run(job: ImportJob) -> None:
     except _RowFailed as failed:
         return _finish(job, errors=failed.errors)
     _finish(job, created=counts[Outcome.CREATED], updated=counts[Outcome.UPDATED])
+
+
+WRITE_CACHE_KB = 16_000  # SQLite page cache while an import writes (settings: 64,000)
+
+
+@contextlib.contextmanager
+def _small_sqlite_cache():
+    """On SQLite, a smaller page cache for the import's write transaction. The cache lives in
+    this process: a 100,000-row import would fill the 64 MB of the settings with its own
+    dirty pages, next to the file's rows, for no gain in speed (measured: the same CPU
+    time with 16 MB). The connection's own size is put back afterwards."""
+    connection = transaction.get_connection()
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-int(WRITE_CACHE_KB)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _give_back_memory() -> None:
