@@ -8,11 +8,11 @@ import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.utils import bulk_create_with_history
 
 from marketdesk.core.imports import (
     ImportColumn,
@@ -21,7 +21,10 @@ from marketdesk.core.imports import (
     ImportRowFailed,
     ImportSpec,
     Outcome,
+    TableInsert,
     cell_text,
+    clean_values,
+    model_defaults,
     parse_choice,
     parse_date,
     parse_decimal,
@@ -290,9 +293,11 @@ def _owners_by_username(context: ImportContext, usernames: set[str]) -> dict[str
     return known
 
 
-def _duplicate_matches(actor, rows: list[ImportRow]) -> dict[int, list[services.DuplicateMatch]]:
-    """Row number -> what services.find_duplicates reports for the row (5 per kind at most)."""
-    keys = {row.number: name_key(row.values.get("name", "")) for row in rows}
+def _duplicate_matches(
+    actor, rows: list[ImportRow], keys: dict[int, str]
+) -> dict[int, list[services.DuplicateMatch]]:
+    """Row number -> what services.find_duplicates reports for the row (5 per kind at most);
+    `keys`: row number -> name_key of the row's name."""
     credits = {row.values.get("credit_code") for row in rows} - {None, ""}
     mobiles = {
         m for row in rows for m in (row.values.get("mobile"), row.values.get("contact_mobile")) if m
@@ -357,7 +362,10 @@ def clean_customer_rows(
         context, {row.values["owner"] for row in rows if row.values.get("owner")}
     )
     block = selectors.crm_settings().duplicate_mode == DuplicateMode.BLOCK
-    index = context._index.setdefault("_crm_keys", {})
+    # First row of each name key, credit code and mobile, per kind (one dict each: a dict of
+    # (kind, key) pairs would hold a tuple per key, 100,000s of them on a large file).
+    index = context._index.setdefault("_crm_first_rows", {})
+    keys: dict[int, str] = {}
     per_row: dict[int, dict[str, Any]] = {}
     for row in rows:
         values, errors = row.values, per_row.setdefault(row.number, {})
@@ -366,15 +374,16 @@ def clean_customer_rows(
             errors["owner"] = ValidationError(MSG_UNKNOWN_OWNER, params={"username": owner})
         if values.get("contact_mobile") and not values.get("contact_name"):
             errors["contact_name"] = ValidationError(_("Give the contact's name."))
+        keys[row.number] = name_key(values.get("name", ""))
         for column, what, key in (
-            ("name", "name", name_key(values.get("name", ""))),
+            ("name", "name", keys[row.number]),
             ("credit_code", "credit_code", values.get("credit_code")),
             ("mobile", "mobile", values.get("mobile")),
             ("contact_mobile", "mobile", values.get("contact_mobile")),  # one mobile space
         ):
             if not key:
                 continue
-            first = index.setdefault((what, key), row.number)
+            first = index.setdefault(what, {}).setdefault(key, row.number)
             if first != row.number:
                 errors[column] = ValidationError(
                     MSG_SAME_IN_FILE,
@@ -382,7 +391,7 @@ def clean_customer_rows(
                 )
     if block:
         checked = [r for r in rows if r.existing is None and "name" not in per_row[r.number]]
-        for number, matches in _duplicate_matches(context.actor, checked).items():
+        for number, matches in _duplicate_matches(context.actor, checked, keys).items():
             for match in matches:
                 per_row[number].setdefault(
                     match.field, ValidationError(MSG_DUPLICATE, params={"where": match.where})
@@ -409,20 +418,16 @@ class _Limits:
         return self.by_department.get(department.pk)
 
 
-def _can_edit_new(actor, customer: Customer, pool_admin: bool) -> bool:
+def _can_edit_new(actor, owner_id: int | None, department_id: int | None, pool_admin: bool) -> bool:
     """selectors.can_edit_customer for a customer that is not saved yet (contact_create)."""
-    if customer.owner_id is None:
+    if owner_id is None:
         return actor.has_perm(CrmPerm.MANAGE_SETTINGS) or pool_admin
-    if customer.owner_id == actor.pk and actor.has_perm(CrmPerm.VIEW_CUSTOMER):
+    if owner_id == actor.pk and actor.has_perm(CrmPerm.VIEW_CUSTOMER):
         return True
     if not actor.has_perm(CrmPerm.CHANGE_CUSTOMER):
         return False
     scope = scope_for(actor, CrmPerm.CHANGE_CUSTOMER)
-    return (
-        scope.all
-        or customer.owner_id == scope.user_id
-        or customer.department_id in scope.department_ids
-    )
+    return scope.all or owner_id == scope.user_id or department_id in scope.department_ids
 
 
 def _pool_for(pools: list, department, province: str):
@@ -460,8 +465,19 @@ CUSTOMER_EXCLUDE = [
 CONTACT_EXCLUDE = ["customer", "created_by", "updated_by", "mobile"]
 
 
-def _new_customers(actor, rows: list[ImportRow]) -> list[tuple[ImportRow, Customer, dict]]:
-    """Unsaved customers (and their contact values) for new rows, checked as the services do."""
+@dataclasses.dataclass
+class _NewCustomer:
+    """A new customer of the import, as plain column values (attname -> value)."""
+
+    row: ImportRow
+    values: dict[str, Any]  # every column of crm_customer but id
+    contact: dict[str, Any] | None  # every column of crm_contact but id, customer_id; or None
+    to_pool: bool
+
+
+def _new_customers(actor, rows: list[ImportRow]) -> tuple[list[_NewCustomer], Any]:
+    """The new rows' customers (and primary contacts) as plain values, checked as
+    services.customer_create and contact_create check them; and the batch's moment."""
     if not actor.has_perm(CrmPerm.ADD_CUSTOMER):
         raise ImportRowFailed(rows[0].number, PermissionDenied(services.MSG_NO_PERMISSION))
     now = timezone.now()
@@ -490,6 +506,16 @@ def _new_customers(actor, rows: list[ImportRow]) -> list[tuple[ImportRow, Custom
     active_pools = list(CustomerPool.objects.filter(active=True))
     admin_of: dict[int, bool] = {}
     can_assign = actor.has_perm(CrmPerm.ASSIGN_CUSTOMER)
+    # What Customer(created_by=actor, updated_by=actor) and Contact(...) hold before the
+    # fields are set; updated_at (auto_now) is set on insert, as save() sets it.
+    customer_defaults = model_defaults(
+        Customer, created_at=now, created_by_id=actor.pk, updated_by_id=actor.pk
+    )
+    contact_defaults = model_defaults(
+        Contact, created_at=now, created_by_id=actor.pk, updated_by_id=actor.pk, is_primary=True
+    )
+    creator_department = creator.department if creator else None
+    may_edit: dict[tuple, bool] = {}  # _can_edit_new by (owner, unit, pool admin)
     made = []
     for row in rows:
         fields = dict(row.values)
@@ -499,15 +525,16 @@ def _new_customers(actor, rows: list[ImportRow]) -> list[tuple[ImportRow, Custom
         try:
             wanted = {k: v for k, v in fields.items() if k in services.CUSTOMER_FIELDS}
             checked = {k: wanted.pop(k) for k in ("mobile", "credit_code") if k in wanted}
-            values = services._clean_customer_values(wanted)  # the parsers checked `checked`
-            values.update(checked)
-            if checked.get("credit_code") and values.get("kind") == CustomerKind.INDIVIDUAL:
+            cleaned = services._clean_customer_values(wanted)  # the parsers checked `checked`
+            cleaned.update(checked)
+            if checked.get("credit_code") and cleaned.get("kind") == CustomerKind.INDIVIDUAL:
                 raise ValidationError({"credit_code": services.MSG_CREDIT_FOR_COMPANY})
-            customer = Customer(**values, created_by=actor, updated_by=actor)
-            customer.name_key = name_key(customer.name)
+            values = dict(customer_defaults)
+            values.update(cleaned)
+            values["name_key"] = name_key(values["name"])
             if owner is None:
-                customer.department = creator.department if creator else None
-                customer.pooled_at = now
+                department = creator_department
+                values["pooled_at"] = now
             else:
                 if owner.pk != actor.pk and not can_assign:
                     raise PermissionDenied(services.MSG_NO_PERMISSION)
@@ -533,90 +560,150 @@ def _new_customers(actor, rows: list[ImportRow]) -> list[tuple[ImportRow, Custom
                             },
                         )
                     owned_now[owner.pk] = count + 1
-                services._set_owner(customer, owner, employee, now=now)
-            place = (customer.department_id, customer.province)
+                department = employee.department  # services._set_owner
+                values["owner_id"] = owner.pk
+                values["owned_since"] = now
+                values["pooled_at"] = None
+                values["return_reminded_at"] = None
+                values["locked"] = False
+            values["department_id"] = department.pk if department is not None else None
+            place = (values["department_id"], values["province"])
             if place not in pools:
-                pools[place] = _pool_for(active_pools, customer.department, customer.province)
-            customer.pool = pools[place]
-            if owner is None and customer.pool is None:
+                pools[place] = _pool_for(active_pools, department, values["province"])
+            pool = pools[place]
+            values["pool_id"] = pool.pk if pool is not None else None
+            if owner is None and pool is None:
                 raise ValidationError(services.MSG_NO_POOL)
-            if customer.stage == CustomerStage.DEAL:
-                customer.won_at = now
-            customer.clean_fields(exclude=CUSTOMER_EXCLUDE)
+            if values["stage"] == CustomerStage.DEAL:
+                values["won_at"] = now
+            clean_values(Customer, values, exclude=CUSTOMER_EXCLUDE)
+            contact_values = None
             if contact.get("name"):
                 pool_admin = False
-                if owner is None and customer.pool is not None:
-                    if customer.pool.pk not in admin_of:
-                        admin_of[customer.pool.pk] = customer.pool.admins.filter(
-                            pk=actor.pk
-                        ).exists()
-                    pool_admin = admin_of[customer.pool.pk]
-                if not _can_edit_new(actor, customer, pool_admin):
+                if owner is None and pool is not None:
+                    if pool.pk not in admin_of:
+                        admin_of[pool.pk] = pool.admins.filter(pk=actor.pk).exists()
+                    pool_admin = admin_of[pool.pk]
+                edit_key = (values["owner_id"], values["department_id"], pool_admin)
+                if edit_key not in may_edit:
+                    may_edit[edit_key] = _can_edit_new(actor, *edit_key)
+                if not may_edit[edit_key]:
                     raise PermissionDenied(services.MSG_NO_PERMISSION)
-                Contact(
-                    **contact, is_primary=True, created_by=actor, updated_by=actor
-                ).clean_fields(exclude=CONTACT_EXCLUDE)
+                contact_values = dict(contact_defaults)
+                contact_values.update(contact)
+                clean_values(Contact, contact_values, exclude=CONTACT_EXCLUDE)
         except (ValidationError, PermissionDenied) as exc:
             raise ImportRowFailed(row.number, exc) from exc
-        made.append((row, customer, contact))
-    return made
+        made.append(_NewCustomer(row, values, contact_values, owner is None))
+    return made, now
 
 
-def _mobile_clashes(made: list[tuple[ImportRow, Customer, dict]]) -> set[int]:
+def _mobile_clashes(made: list[_NewCustomer]) -> set[int]:
     """Rows whose mobile (customer's, or its contact's) an earlier row of the import has: the
     services refuse them when writing ("block" mode); they are written through the services."""
-    mobiles = {c.mobile for _r, c, _x in made if c.mobile} | {
-        x["mobile"] for _r, _c, x in made if x.get("name") and x.get("mobile")
+    mobiles = {item.values["mobile"] for item in made if item.values["mobile"]} | {
+        item.contact["mobile"] for item in made if item.contact and item.contact["mobile"]
     }
     if not mobiles:
         return set()
     seen = set(Customer.objects.filter(mobile__in=mobiles).values_list("mobile", flat=True))
     seen |= set(Contact.objects.filter(mobile__in=mobiles).values_list("mobile", flat=True))
     clashes = set()
-    for row, customer, contact in made:
-        own = [customer.mobile] if customer.mobile else []
-        if contact.get("name") and contact.get("mobile"):
-            own.append(contact["mobile"])
+    for item in made:
+        own = [item.values["mobile"]] if item.values["mobile"] else []
+        if item.contact and item.contact["mobile"]:
+            own.append(item.contact["mobile"])
         if any(mobile in seen for mobile in own):
-            clashes.add(row.number)
+            clashes.add(item.row.number)
         seen.update(own)
     return clashes
 
 
-def _insert(actor, made: list[tuple[ImportRow, Customer, dict]]) -> None:
-    """Bulk-insert new customers: numbers, history, owner changes, primary contacts."""
+class _Tables:
+    """The import's INSERTs (customers, their history, owner changes, contacts), made once."""
+
+    def __init__(self) -> None:
+        history = Customer.history.model
+        self.customers = TableInsert(Customer)
+        self.history = TableInsert(history)
+        self.owner_changes = TableInsert(OwnerChange)
+        self.contacts = TableInsert(Contact)
+        tracked = {f.attname for f in history.tracked_fields}
+        extra = set(self.history.attnames) - tracked - set(HISTORY_COLUMNS)
+        if extra:  # a history column this import does not know how to fill
+            raise ImproperlyConfigured(f"crm import: history columns {sorted(extra)}")
+
+
+# What simple_history writes besides the tracked fields, for a record created by `actor`
+# (bulk_history_create and the post_save handler write the same).
+HISTORY_COLUMNS = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+def _ids_by_number(numbers: list[str]) -> dict[str, int]:
+    """The ids the database gave the customers just inserted (numbers are unique)."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    ids: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT number, id FROM {table} WHERE number IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            ids.update(cursor.fetchall())
+    return ids
+
+
+def _insert(actor, made: list[_NewCustomer], now, tables: _Tables) -> None:
+    """Insert new customers as customer_create + contact_create would write them: numbers
+    from the CUS sequence (one block), the customer, its history row ("+", by the actor),
+    an "import" owner change, the primary contact. Plain executemany, no model instances."""
     if not made:
         return
-    customers = [customer for _row, customer, _contact in made]
-    for customer, number in zip(customers, next_numbers("CUS", len(customers)), strict=True):
-        customer.number = number
-    bulk_create_with_history(customers, Customer, batch_size=500, default_user=actor)
-    at = timezone.now()
-    OwnerChange.objects.bulk_create(
-        [
-            OwnerChange(
-                customer=customer,
-                kind=OwnerChangeKind.IMPORT,
-                from_user=None,
-                to_user=customer.owner,
-                by=actor,
-                pool=customer.pool if customer.owner_id is None else None,
-                at=at,
+    numbers = next_numbers("CUS", len(made))
+    rows = []
+    for item, number in zip(made, numbers, strict=True):
+        item.values["number"] = number
+        item.values["updated_at"] = now  # auto_now
+        rows.append(tables.customers.row(item.values))
+    tables.customers.insert(rows)
+    ids = _ids_by_number(numbers)
+    history, changes, contacts = [], [], []
+    change = {
+        "kind": OwnerChangeKind.IMPORT,
+        "from_user_id": None,
+        "reason": "",
+        "at": now,
+        "by_id": actor.pk,
+    }
+    extra = {
+        "history_date": now,
+        "history_change_reason": None,
+        "history_type": "+",
+        "history_user_id": actor.pk,
+    }
+    for item in made:
+        values = item.values
+        values["id"] = ids[values["number"]]
+        history.append(tables.history.row({**values, **extra}))
+        changes.append(
+            tables.owner_changes.row(
+                {
+                    **change,
+                    "customer_id": values["id"],
+                    "to_user_id": values["owner_id"],
+                    "pool_id": values["pool_id"] if item.to_pool else None,
+                }
             )
-            for customer in customers
-        ],
-        batch_size=1000,
-    )
-    Contact.objects.bulk_create(
-        [
-            Contact(
-                customer=customer, **contact, is_primary=True, created_by=actor, updated_by=actor
-            )
-            for _row, customer, contact in made
-            if contact.get("name")
-        ],
-        batch_size=1000,
-    )
+        )
+        if item.contact is not None:
+            item.contact["customer_id"] = values["id"]
+            item.contact["updated_at"] = now  # auto_now
+            contacts.append(tables.contacts.row(item.contact))
+    tables.history.insert(history)
+    tables.owner_changes.insert(changes)
+    tables.contacts.insert(contacts)
 
 
 def write_customer_rows(actor, rows: list[ImportRow]) -> list[Outcome]:
@@ -633,19 +720,20 @@ def write_customer_rows(actor, rows: list[ImportRow]) -> list[Outcome]:
         if row.existing is not None:
             one_by_one(row)
     new_rows = [row for row in rows if row.existing is None]
-    made = _new_customers(actor, new_rows) if new_rows else []
+    made, now = _new_customers(actor, new_rows) if new_rows else ([], None)
     block = selectors.crm_settings().duplicate_mode == DuplicateMode.BLOCK
     clashes = _mobile_clashes(made) if block else set()
-    segment: list[tuple[ImportRow, Customer, dict]] = []
+    tables = _Tables()
+    segment: list[_NewCustomer] = []
     for item in made:
-        if item[0].number in clashes:
-            _insert(actor, segment)
+        if item.row.number in clashes:
+            _insert(actor, segment, now, tables)
             segment = []
-            one_by_one(item[0])  # the services report the duplicate as they would row by row
+            one_by_one(item.row)  # the services report the duplicate as they would row by row
         else:
             segment.append(item)
-            outcomes[item[0].number] = Outcome.CREATED
-    _insert(actor, segment)
+            outcomes[item.row.number] = Outcome.CREATED
+    _insert(actor, segment, now, tables)
     return [outcomes[row.number] for row in rows]
 
 
