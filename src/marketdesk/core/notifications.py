@@ -115,38 +115,7 @@ def _enqueue_after_commit(ids: list[int], robots: list[int]) -> None:
 def deliver(notification_id: int, *, robots: bool = True) -> int:
     """Send one notification by email and (with `robots`) to every active robot that takes its
     kind; returns deliveries made. Safe to repeat: what was delivered is not sent again."""
-    notification = (
-        Notification.objects.select_related("recipient").filter(pk=notification_id).first()
-    )
-    if notification is None:
-        return 0
-    sent = 0
-    recipient = notification.recipient
-    if recipient.email and notification.emailed_at is None:
-        with translation.override(recipient.language or settings.LANGUAGE_CODE):
-            try:
-                send_mail(
-                    notification.title,
-                    f"{notification.body}\n\n{notification.url}".strip(),
-                    settings.DEFAULT_FROM_EMAIL,
-                    [recipient.email],
-                )
-                Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
-                DeliveryLog.objects.create(
-                    channel="email", target=recipient.email, notification=notification, ok=True
-                )
-                sent += 1
-            except Exception as exc:  # delivery problems are logged, never lose the in-app row
-                DeliveryLog.objects.create(
-                    channel="email",
-                    target=recipient.email,
-                    notification=notification,
-                    ok=False,
-                    detail=str(exc),
-                )
-    if robots:
-        sent += _deliver_to_robots(notification)
-    return sent
+    return deliver_many([notification_id], robots=[notification_id] if robots else [])
 
 
 def deliver_many(notification_ids: list[int], *, robots: list[int] = ()) -> int:

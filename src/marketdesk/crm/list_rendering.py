@@ -23,7 +23,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from marketdesk.core.templatetags.md import BADGE_COLOURS, _widget_class, bs
+from marketdesk.core.templatetags.md import BADGE_COLOURS, bs, widget_css
 
 from .models import CustomerStage
 
@@ -54,17 +54,7 @@ def _attrs_html(attrs: dict) -> str:
 def _widget_attrs(bound_field, size: str) -> dict:
     """The attributes `{{ field|bs:size }}` gives the widget (its classes, id, required)."""
     widget = bound_field.field.widget
-    css = _widget_class(bound_field)
-    if size == "sm":
-        css = (
-            css.replace("form-select", "form-select form-select-sm")
-            if "select" in css
-            else css + " form-control-sm"
-        )
-    if bound_field.errors:
-        css += " is-invalid"
-    existing = widget.attrs.get("class", "")
-    attrs = bound_field.build_widget_attrs({"class": f"{existing} {css}".strip()}, widget)
+    attrs = bound_field.build_widget_attrs({"class": widget_css(bound_field, size)}, widget)
     if bound_field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", bound_field.auto_id)
     return widget.build_attrs(widget.attrs, attrs)

@@ -86,9 +86,9 @@ def _widget_class(bound_field) -> str:
     return "form-control"
 
 
-@register.filter
-def bs(bound_field, size: str = ""):
-    """Render a bound field with Bootstrap's classes (and is-invalid when it has errors)."""
+def widget_css(bound_field, size: str = "") -> str:
+    """The class attribute `bs` gives a field's widget: its own classes, Bootstrap's (small
+    with size "sm") and is-invalid when the field has errors."""
     css = _widget_class(bound_field)
     if size == "sm":
         css = (
@@ -99,7 +99,13 @@ def bs(bound_field, size: str = ""):
     if bound_field.errors:
         css += " is-invalid"
     existing = bound_field.field.widget.attrs.get("class", "")
-    return bound_field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+    return f"{existing} {css}".strip()
+
+
+@register.filter
+def bs(bound_field, size: str = ""):
+    """Render a bound field with Bootstrap's classes (and is-invalid when it has errors)."""
+    return bound_field.as_widget(attrs={"class": widget_css(bound_field, size)})
 
 
 @register.inclusion_tag("components/field.html")
