@@ -142,14 +142,19 @@ def _rate_html(value, kind: str) -> str:
     return f'<span class="text-nowrap {css}">{value}%</span>'
 
 
+def _money(value) -> str:
+    """`amount` for the grid's Decimals (formatted directly: thousands of cells)."""
+    return f"{value:,.2f}" if isinstance(value, Decimal) else amount(value)
+
+
 def _cell_html(cell: dict, css: str) -> str:
     target = ""
     if cell["target"]:
         target = (
             '<div class="text-body-secondary" style="font-size:.75em">'
-            f"{amount(cell['target'])} · {_rate_html(cell['rate'], 'rate')}</div>"
+            f"{_money(cell['target'])} · {_rate_html(cell['rate'], 'rate')}</div>"
         )
-    return f'<td class="{css}">{amount(cell["actual"])}{target}</td>'
+    return f'<td class="{css}">{_money(cell["actual"])}{target}</td>'
 
 
 def _grid_html(rows: list[dict], month: int) -> str:
