@@ -320,3 +320,28 @@ class TestOrderAmountMetric:
             end=datetime.date(2026, 3, 31),
         )
         assert values == {u["MKT"].pk: D("4000.00")}
+
+
+class TestHelpers:
+    def test_top_units_skip_targets_below_a_chosen_unit_only(self):
+        def target(path):
+            return selectors._Target("orders", "department", 1, None, path, (D("1"),) * 12)
+
+        chosen = selectors._top_units(
+            [target("/1/4/9/"), target("/1/40/"), target("/1/4/"), target("/2/")]
+        )
+        assert [t.path for t in chosen] == ["/1/4/", "/1/40/", "/2/"]
+
+    def test_a_board_shows_the_top_with_ties_and_the_actors_own_place(self):
+        import types
+
+        actor = types.SimpleNamespace(pk=9)
+        values = {1: D("50"), 2: D("80"), 3: D("80"), 4: D("10"), 9: D("5"), 5: D("0")}
+        board = selectors._board(
+            "orders", "x", "amount", values, actor=actor, level="unit", limit=2
+        )
+        assert [(r["user_id"], r["position"]) for r in board["rows"]] == [(2, 1), (3, 1), (9, 5)]
+        assert board["me"] == {"position": 5, "user_id": 9, "value": D("5")}
+        assert board["count"] == 5  # nobody with 0
+        own = selectors._board("orders", "x", "amount", values, actor=actor, level="self", limit=2)
+        assert len(own["rows"]) == 5

@@ -192,11 +192,14 @@ def target_actuals(targets) -> dict[int, list[Decimal]]:
 # Dashboard ----------------------------------------------------------------------------------------
 
 
+TENTH = Decimal("0.1")
+
+
 def rate(actual, target) -> Decimal | None:
     """Achievement in % (one decimal), None without a target."""
     if not target:
         return None
-    return (Decimal(actual) * 100 / Decimal(target)).quantize(Decimal("0.1"))
+    return (Decimal(actual) * 100 / Decimal(target)).quantize(TENTH)
 
 
 def change(current, previous) -> Decimal | None:
@@ -286,9 +289,14 @@ def _dashboard_targets(actor, *, year: int, level: str, by: str) -> list[_Target
 def _top_units(targets: list[_Target]) -> list[_Target]:
     """The unit targets not below another unit target of the list (no double counting)."""
     chosen: list[_Target] = []
+    paths: set[str] = set()
     for target in sorted(targets, key=lambda t: t.path):
-        if not any(target.path.startswith(c.path) for c in chosen):
+        # the ancestors' paths of /1/4/9/ are /1/ and /1/4/ (and itself)
+        parts = target.path.strip("/").split("/")
+        ancestors = {"/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)}
+        if not ancestors & paths:
             chosen.append(target)
+            paths.add(target.path)
     return chosen
 
 
@@ -569,25 +577,31 @@ def _people_filter(scope: Scope, level: str, members: list[int], owner: str, uni
 
 
 def _board(key, label, kind, values: dict[int, Any], *, actor, level, limit) -> dict[str, Any]:
+    """One ranking: positions (ties share one), the top `limit` (everyone for "self") and the
+    actor's own row. Only the rows shown are built: company-wide there are thousands."""
     ordered = sorted(
         ((uid, v) for uid, v in values.items() if uid is not None and v), key=lambda x: -x[1]
     )
-    ranked, position, previous = [], 0, None
+    shown, mine, position, previous = [], None, 0, None
     for index, (user_id, value) in enumerate(ordered, start=1):
         if value != previous:
             position, previous = index, value
-        ranked.append({"position": position, "user_id": user_id, "value": value})
-    shown = ranked if level == "self" else ranked[:limit]
-    mine = next((row for row in ranked if row["user_id"] == actor.pk), None)
-    if mine is not None and mine not in shown:
-        shown = [*shown, mine]
+        show = level == "self" or index <= limit
+        if show or user_id == actor.pk:
+            row = {"position": position, "user_id": user_id, "value": value}
+            if user_id == actor.pk:
+                mine = row
+            if show:
+                shown.append(row)
+            elif mine is row:
+                shown.append(row)  # the actor's own place below the top
     return {
         "key": key,
         "label": label,
         "kind": kind,
         "rows": shown,
         "me": mine,
-        "count": len(ranked),
+        "count": len(ordered),
     }
 
 
