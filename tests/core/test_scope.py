@@ -74,6 +74,31 @@ class TestScopeFor:
         assert scope_for(manager, OrgPerm.VIEW_EMPLOYEE) is first
 
 
+class TestSubtreeAsSubquery:
+    """A long subtree scope is applied as `department IN (SELECT id ... path LIKE ...)`: the same
+    rows as the list of ids."""
+
+    def test_the_same_rows_either_way(self, personas, monkeypatch):
+        from marketdesk.core import scope as core_scope
+
+        scope = scope_for(fresh(personas.manager), OrgPerm.VIEW_EMPLOYEE)
+        assert scope.departments_query is not None
+        assert set(scope.departments_query.values_list("pk", flat=True)) == scope.department_ids
+        as_list = visible(fresh(personas.manager))
+        monkeypatch.setattr(core_scope, "SUBQUERY_FROM", 0)
+        queryset = scoped(
+            Employee.objects.all(),
+            actor=fresh(personas.manager),
+            perm=OrgPerm.VIEW_EMPLOYEE,
+            owner_field="user",
+        )
+        assert "LIKE" in str(queryset.query) or "GLOB" in str(queryset.query)
+        assert set(queryset.values_list("user__username", flat=True)) == as_list
+
+    def test_one_department_or_chosen_units_keep_the_list(self, personas):
+        assert scope_for(personas.leader2, OrgPerm.VIEW_EMPLOYEE).departments_query is None
+
+
 class TestScoped:
     def test_all_returns_every_row(self, personas):
         assert len(visible(personas.finance)) == Employee.objects.count()

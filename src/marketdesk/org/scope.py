@@ -30,13 +30,22 @@ def resolve_scope(actor, perm: str) -> Scope:
     if DataScope.ALL in kinds:
         return Scope(all=True, user_id=actor.pk)
     department_ids: set[int] = set()
+    query = None
     employee = Employee.objects.select_related("department").filter(user=actor).first()
     if employee is not None:
         if DataScope.SUBTREE in kinds:
             department_ids |= subtree_ids(employee.department)
+            query = Department.objects.filter(path__startswith=employee.department.path).values(
+                "pk"
+            )
         elif DataScope.DEPARTMENT in kinds:
             department_ids.add(employee.department_id)
     for role in roles:
         if role.scope_for_app(app_label) == DataScope.CHOSEN:
-            department_ids |= set(role.departments.values_list("pk", flat=True))
-    return Scope(department_ids=frozenset(department_ids), user_id=actor.pk)
+            chosen = set(role.departments.values_list("pk", flat=True))
+            if not chosen <= department_ids:
+                query = None  # the subtree's query would miss them: use the ids
+            department_ids |= chosen
+    return Scope(
+        department_ids=frozenset(department_ids), user_id=actor.pk, departments_query=query
+    )
