@@ -304,7 +304,7 @@ def follow_up_list(*, actor, customer: Customer | None = None) -> QuerySet[Follo
         return queryset
     return queryset.filter(
         Q(user=actor)
-        | Q(department_id__in=sorted(scope.department_ids))
+        | Q(department_id__in=scope.departments_filter())
         | Q(customer_id__in=_shared_customer_ids(actor))
     )
 

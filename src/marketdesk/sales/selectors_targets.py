@@ -74,7 +74,7 @@ def target_list(*, actor, perm: str = SalesPerm.VIEW_TARGET) -> QuerySet[SalesTa
     if scope.department_ids:
         condition |= Q(
             subject__in=[TargetSubject.DEPARTMENT, TargetSubject.PERSON],
-            department_id__in=sorted(scope.department_ids),
+            department_id__in=scope.departments_filter(),
         )
     if actor.has_perm(SalesPerm.CHANGE_TARGET):
         condition |= Q(subject=TargetSubject.COMPANY)
@@ -100,7 +100,7 @@ def unit_choices(*, actor, perm: str = SalesPerm.CHANGE_TARGET) -> QuerySet[Depa
     units = Department.objects.filter(active=True).order_by("path")
     if scope.all:
         return units
-    return units.filter(pk__in=sorted(scope.department_ids))
+    return units.filter(pk__in=scope.departments_filter())
 
 
 def person_choices(*, actor, perm: str = SalesPerm.CHANGE_TARGET) -> QuerySet:
@@ -114,7 +114,7 @@ def person_choices(*, actor, perm: str = SalesPerm.CHANGE_TARGET) -> QuerySet:
     if scope.all:
         return users
     return users.filter(
-        Q(pk=scope.user_id) | Q(employee__department_id__in=sorted(scope.department_ids))
+        Q(pk=scope.user_id) | Q(employee__department_id__in=scope.departments_filter())
     )
 
 
@@ -229,7 +229,7 @@ def _rollups_in(scope: Scope) -> QuerySet[SalesRollup]:
     if scope.user_id is not None:
         condition |= Q(owner_id=scope.user_id)
     if scope.department_ids:
-        condition |= Q(department_id__in=sorted(scope.department_ids))
+        condition |= Q(department_id__in=scope.departments_filter())
     return rows.filter(condition)
 
 
@@ -243,8 +243,12 @@ def _unit_sums(scope: Scope, years: list[int]) -> list[tuple]:
         return list(units.values_list(*fields))
     if scope.empty:
         return []
-    inside = sorted(scope.department_ids)
-    rows = list(units.filter(department_id__in=inside).values_list(*fields)) if inside else []
+    inside = scope.departments_filter()
+    rows = (
+        list(units.filter(department_id__in=inside).values_list(*fields))
+        if scope.department_ids
+        else []
+    )
     if scope.user_id is not None:
         rows += list(
             SalesRollup.objects.order_by()
@@ -570,7 +574,7 @@ def _people_filter(scope: Scope, level: str, members: list[int], owner: str, uni
         return Q()
     if level == "self":
         return Q(**{f"{owner}__in": members})
-    condition = Q(**{f"{unit}__in": sorted(scope.department_ids)})
+    condition = Q(**{f"{unit}__in": scope.departments_filter()})
     if scope.user_id is not None:
         condition |= Q(**{owner: scope.user_id})
     return condition
@@ -730,7 +734,7 @@ def rfm_accounts(*, actor) -> QuerySet[CustomerAccount]:
     if scope.user_id is not None:
         condition |= Q(customer__owner_id=scope.user_id)
     if scope.department_ids:
-        condition |= Q(customer__department_id__in=sorted(scope.department_ids))
+        condition |= Q(customer__department_id__in=scope.departments_filter())
     return rows.filter(condition)
 
 
