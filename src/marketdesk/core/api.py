@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler  # noqa: I001
 
+from .listing import _decode_cursor, _encode_cursor, _rows_after
+
 
 class Pagination(pagination.PageNumberPagination):
     page_size = 50
@@ -32,8 +34,6 @@ class KeysetPagination(Pagination):
     keyset_field = "last_contact_at"
 
     def paginate_queryset(self, queryset, request, view=None):
-        from .listing import _decode_cursor, _rows_after
-
         self.request = request
         self.cursor = None
         text = request.query_params.get("after")
@@ -51,8 +51,6 @@ class KeysetPagination(Pagination):
     def _next_link(self):
         if self.last is None:
             return None
-        from .listing import _encode_cursor
-
         url = self.request.build_absolute_uri()
         url = remove_query_param(url, self.page_query_param)
         return replace_query_param(url, "after", _encode_cursor(self.last, self.keyset_field))

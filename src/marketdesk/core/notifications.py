@@ -68,9 +68,7 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
             )
     if not rows:
         return []
-    created = Notification.objects.bulk_create(rows)
-    if any(row.pk is None for row in created):  # databases that return no ids from bulk_create
-        raise NotImplementedError("notifications need a database that returns inserted ids")
+    created = Notification.objects.bulk_create(rows)  # SQLite and PostgreSQL return the ids
     _enqueue_after_commit([row.pk for row in created], [created[i].pk for i in firsts])
     return created
 

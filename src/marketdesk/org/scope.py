@@ -7,10 +7,13 @@ from marketdesk.core.scope import Scope
 from .models import DataScope, Department, Employee, EmployeeStatus, Role
 
 
+def subtree_query(department: Department):
+    """The ids of the unit and every unit below it, as a query."""
+    return Department.objects.filter(path__startswith=department.path).values("pk")
+
+
 def subtree_ids(department: Department) -> set[int]:
-    return set(
-        Department.objects.filter(path__startswith=department.path).values_list("pk", flat=True)
-    )
+    return set(subtree_query(department).values_list("pk", flat=True))
 
 
 def resolve_scope(actor, perm: str) -> Scope:
@@ -35,9 +38,7 @@ def resolve_scope(actor, perm: str) -> Scope:
     if employee is not None:
         if DataScope.SUBTREE in kinds:
             department_ids |= subtree_ids(employee.department)
-            query = Department.objects.filter(path__startswith=employee.department.path).values(
-                "pk"
-            )
+            query = subtree_query(employee.department)
         elif DataScope.DEPARTMENT in kinds:
             department_ids.add(employee.department_id)
     for role in roles:

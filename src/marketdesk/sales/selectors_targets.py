@@ -290,15 +290,18 @@ def _dashboard_targets(actor, *, year: int, level: str, by: str) -> list[_Target
     return [_Target(*row[:4], row[4] or "", tuple(row[5:])) for row in rows]
 
 
+def _path_and_ancestors(path: str) -> list[str]:
+    """A unit's path and its ancestors' paths: /1/4/9/ -> /1/, /1/4/, /1/4/9/."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+
+
 def _top_units(targets: list[_Target]) -> list[_Target]:
     """The unit targets not below another unit target of the list (no double counting)."""
     chosen: list[_Target] = []
     paths: set[str] = set()
     for target in sorted(targets, key=lambda t: t.path):
-        # the ancestors' paths of /1/4/9/ are /1/ and /1/4/ (and itself)
-        parts = target.path.strip("/").split("/")
-        ancestors = {"/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)}
-        if not ancestors & paths:
+        if paths.isdisjoint(_path_and_ancestors(target.path)):
             chosen.append(target)
             paths.add(target.path)
     return chosen
@@ -456,8 +459,8 @@ def dashboard(
             unit = units.get(key)
             if unit is None:
                 continue
-            for end in range(len(unit.path), 0, -1):
-                ancestor = by_path.get(unit.path[:end])
+            for path in _path_and_ancestors(unit.path):
+                ancestor = by_path.get(path)
                 if ancestor is not None:
                     covered[ancestor].add(key)
         for unit in sorted(units.values(), key=lambda u: u.path):
@@ -590,15 +593,12 @@ def _board(key, label, kind, values: dict[int, Any], *, actor, level, limit) -> 
     for index, (user_id, value) in enumerate(ordered, start=1):
         if value != previous:
             position, previous = index, value
-        show = level == "self" or index <= limit
-        if show or user_id == actor.pk:
+        # the top (everyone for "self"), and the actor's own place even below the top
+        if level == "self" or index <= limit or user_id == actor.pk:
             row = {"position": position, "user_id": user_id, "value": value}
+            shown.append(row)
             if user_id == actor.pk:
                 mine = row
-            if show:
-                shown.append(row)
-            elif mine is row:
-                shown.append(row)  # the actor's own place below the top
     return {
         "key": key,
         "label": label,
