@@ -3,8 +3,10 @@
 As a salesperson of the generated organisation, for a customer they own: `order_create` (a
 draft with 3 lines priced from the price lists, a number from the XS sequence, a rollup mark)
 and `order_submit` (under the approval amount and the discount authority: confirmed at once,
-coordination tasks, marks). Figures: drafts per second (order_create alone) and orders per
-second created and submitted from 1 thread (`ORDERS` orders each), then from 4 threads with
+coordination tasks, marks). Figures: drafts per second (order_create alone), drafts saved
+then submitted (order_create + order_submit, two transactions), and orders saved and submitted
+at once (order_create_submit: the form's "save and submit", one transaction) per second from
+1 thread (`ORDERS` orders each); then, saved and submitted at once, from 4 threads with
 the every-minute rollup job running beside them in a loop (the worst case for SQLite's single
 writer), then from 2 and 4 processes (forked, each with its own connection, as a server's web
 workers run); errors, of which 'database is locked' (must be 0), and the rollups checked against
@@ -61,9 +63,16 @@ def _sellers(count: int):
     return people
 
 
+DRAFT, SAVE_THEN_SUBMIT, SAVE_AND_SUBMIT = "draft", "save_then_submit", "save_and_submit"
+
+
 def _create(
-    actor, customer, products, count: int, errors: list, locked: list, submit: bool = True
+    actor, customer, products, count: int, errors: list, locked: list, mode: str = SAVE_AND_SUBMIT
 ) -> int:
+    """`count` orders of 3 lines: drafts (`order_create`), drafts then submitted
+    (`order_create` + `order_submit`, two transactions: a saved draft submitted later), or
+    saved and submitted at once (`order_create_submit`, the form's "save and submit" button and
+    the API's `submit: true`)."""
     from marketdesk.sales.services import orders as order_services
 
     made = 0
@@ -75,15 +84,21 @@ def _create(
                 {"product": products[(index + n) % len(products)], "quantity": Decimal(1 + n)}
                 for n in range(3)
             ]
+            fields = {
+                "actor": user,
+                "customer": customer,
+                "lines": lines,
+                "promised_date": today + datetime.timedelta(days=30),
+            }
             try:
-                order = order_services.order_create(
-                    actor=user,
-                    customer=customer,
-                    lines=lines,
-                    promised_date=today + datetime.timedelta(days=30),
-                )
-                if submit:
-                    order_services.order_submit(actor=user, order=order)
+                if mode == SAVE_AND_SUBMIT:
+                    done = order_services.order_create_submit(keep_draft=False, **fields)
+                    if done.order.status != "confirmed":
+                        raise RuntimeError(f"{done.order.number} is {done.order.status}")
+                else:
+                    order = order_services.order_create(**fields)
+                    if mode == SAVE_THEN_SUBMIT:
+                        order_services.order_submit(actor=user, order=order)
                 made += 1
             except OperationalError as exc:
                 (locked if "locked" in str(exc) else errors).append(exc)
@@ -169,12 +184,13 @@ def run(*, org, size, note):
 
     errors, locked = [], []
     actor, customer = sellers[0]
-    for name, submit in (
-        ("sales_order_create_draft_1_thread", False),
-        ("sales_order_create_1_thread", True),
+    for name, mode in (
+        ("sales_order_create_draft_1_thread", DRAFT),
+        ("sales_order_create_then_submit_1_thread", SAVE_THEN_SUBMIT),
+        ("sales_order_create_1_thread", SAVE_AND_SUBMIT),
     ):
         started, cpu = time.perf_counter(), time.process_time()
-        made = _create(actor, customer, products, ORDERS, errors, locked, submit=submit)
+        made = _create(actor, customer, products, ORDERS, errors, locked, mode=mode)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if errors:
             note(f"{name}: {len(errors)} errors, first: {errors[0]!r}")

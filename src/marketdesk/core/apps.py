@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import api, jobs, notifications, registrations  # noqa: F401  (registers jobs, todos, schema)
+        from .history import cache_manager_classes
+
+        cache_manager_classes()

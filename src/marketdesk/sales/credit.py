@@ -88,11 +88,13 @@ def credit_check(
     exclude_order_id: int | None = None,
     lock=False,
     settings: SalesSettings | None = None,
+    account: CustomerAccount | None = None,
 ):
     """Call inside the transaction that books the order; `lock=True` serialises orders of the
     same customer on its account row (taken before the receivables are read). `settings`: the
-    settings row when the caller has it."""
-    account = account_for(customer, lock=lock)
+    settings row when the caller has it; `account`: the account row when the caller has read
+    it (locked, when it needs the lock)."""
+    account = account if account is not None else account_for(customer, lock=lock)
     if settings is None:
         settings = SalesSettings.objects.get_or_create(pk=1)[0]
     return CreditResult(

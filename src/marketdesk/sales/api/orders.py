@@ -142,6 +142,16 @@ class SalesOrderSerializer(serializers.ModelSerializer):
     payment_terms = serializers.ChoiceField(choices=PaymentTerms.choices, required=False)
     lines = SalesOrderLineSerializer(many=True)
     approval_request = serializers.SerializerMethodField()
+    submit = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=(
+            "On create: submit at once, in the same transaction (confirmed within the owner's "
+            "authority, else sent for approval). A refused submission (credit limit, no "
+            "approval flow) is a 400 and nothing is saved."
+        ),
+    )
 
     class Meta:
         model = SalesOrder
@@ -177,6 +187,7 @@ class SalesOrderSerializer(serializers.ModelSerializer):
             "notes",
             "lines",
             "created_at",
+            "submit",
         ]
         read_only_fields = [
             "number",
@@ -275,10 +286,16 @@ class OrderViewSet(
 
     def perform_create(self, serializer):
         fields = self._fields(serializer.validated_data)
-        serializer.instance = services.order_create(actor=self.request.user, **fields)
+        if fields.pop("submit", False):
+            serializer.instance = services.order_create_submit(
+                actor=self.request.user, keep_draft=False, **fields
+            ).order
+        else:
+            serializer.instance = services.order_create(actor=self.request.user, **fields)
 
     def perform_update(self, serializer):
         fields = self._fields(serializer.validated_data)
+        fields.pop("submit", None)  # submit a saved draft with the `submit` action
         serializer.instance = services.order_update(
             actor=self.request.user, order=serializer.instance, **fields
         )

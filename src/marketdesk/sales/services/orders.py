@@ -13,6 +13,7 @@ import copy
 import datetime
 import operator
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import (
@@ -37,7 +38,7 @@ from marketdesk.org.models import Department, Employee, EmployeeStatus
 from marketdesk.org.selectors import department_head, employee_for_user
 
 from .. import selectors_orders as selectors
-from ..credit import credit_check
+from ..credit import account_for, credit_check
 from ..models import (
     BOOKED,
     ZERO,
@@ -401,7 +402,7 @@ def _totals(order: SalesOrder, rows: list[dict]) -> None:
         ZERO,
     )
     order.total = sum((row["amount"] for row in rows), ZERO)
-    order.max_discount = max((row["discount"] for row in rows), default=ZERO)
+    order.max_discount = max((row["discount"] for row in rows), default=ZERO).quantize(CENT)
     if order.total >= Decimal("1e12") or order.list_amount >= Decimal("1e12"):
         raise ValidationError({"lines": [MSG_LINE_TOO_LARGE % {"line": len(rows)}]})
 
@@ -549,8 +550,7 @@ def _credit(
 # Drafts ------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def order_create(
+def _draft(
     *,
     actor,
     customer,
@@ -562,11 +562,11 @@ def order_create(
     payment_terms: str = PaymentTerms.NET30,
     title: str = "",
     notes: str = "",
-) -> SalesOrder:
-    """A draft order of the actor (the salesperson) for a customer they may see. Lines are
-    {product, quantity, discount (%), description}; prices come from the price lists."""
-    _require(actor, SalesPerm.ADD_ORDER)
-    customer = _visible_customer(actor, customer)
+    channel_tier: str | None = None,
+) -> tuple[SalesOrder, list[dict]]:
+    """A new order of the actor for `customer` (read through the actor's scope by the caller),
+    checked, numbered and priced but not saved, and its line rows. `channel_tier`: the
+    customer's tier when the caller has read its account."""
     _check_contact(customer, contact)
     _check_opportunity(actor, customer, opportunity)
     order_date = order_date or timezone.localdate()
@@ -588,7 +588,7 @@ def order_create(
         order_date=order_date,
         promised_date=promised_date,
         payment_terms=payment_terms,
-        channel_tier=channel_tier_of(customer),
+        channel_tier=channel_tier or channel_tier_of(customer),
         notes=notes or "",
         created_by=actor,
         updated_by=actor,
@@ -601,9 +601,86 @@ def order_create(
         lines=lines,
     )
     _totals(order, rows)
+    return order, rows
+
+
+@transaction.atomic
+def order_create(*, actor, **fields) -> SalesOrder:
+    """A draft order of the actor (the salesperson) for a customer they may see. Fields: customer,
+    lines, promised_date, order_date, contact, opportunity, payment_terms, title, notes. Lines
+    are {product, quantity, discount (%), description}; prices come from the price lists."""
+    _require(actor, SalesPerm.ADD_ORDER)
+    customer = _visible_customer(actor, fields.pop("customer", None))
+    order, rows = _draft(actor=actor, customer=customer, **fields)
     _save(order, actor, None)
     _write_lines(order, rows, new=True)
     return order
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What `order_create_submit` did: the order (confirmed, in approval, or a saved draft),
+    its approval request when it went to approval, and why submitting was refused when the
+    draft was kept (`refused`)."""
+
+    order: SalesOrder
+    approval: ApprovalRequest | None = None
+    refused: ValidationError | None = None
+
+
+@transaction.atomic
+def order_create_submit(*, actor, comment: str = "", keep_draft: bool = True, **fields):
+    """ "Save and submit" of a new order, in one transaction: what `order_create` then
+    `order_submit` do, with the same rules and results, but the order is written once. Within
+    the owner's authority and under the approval amount it is saved confirmed (its history starts
+    at "confirmed"), with its tasks; otherwise it is saved and sent for approval. When the
+    submission is refused (a blocking credit limit, no approval flow) the draft is kept and the
+    reason returned (`keep_draft`; with keep_draft=False the refusal is raised and nothing is
+    saved). An invalid draft raises, as `order_create` does."""
+    _require(actor, SalesPerm.ADD_ORDER)
+    customer = _visible_customer(actor, fields.pop("customer", None))
+    account = account_for(customer, lock=True)  # the credit check's lock, taken first
+    order, rows = _draft(
+        actor=actor,
+        customer=customer,
+        channel_tier=account.channel_tier or ChannelTier.DIRECT,
+        **fields,
+    )
+    settings = settings_row()
+    credit = credit_check(customer=customer, amount=order.total, account=account, settings=settings)
+    if credit.blocks:
+        refused = ValidationError({"credit": [credit.message]})
+        if not keep_draft:
+            raise refused
+        _save(order, actor, None)  # the draft, as order_create saves it
+        _write_lines(order, rows, new=True)
+        return Submission(order, refused=refused)
+    warning = credit.message[:300] if credit.exceeded else ""
+    reasons = approval_reasons(order, settings=settings)
+    if not reasons:  # confirmed at once: written once, as confirmed
+        order.credit_warning = warning
+        order.status = OrderStatus.CONFIRMED
+        order.confirmed_at = timezone.now()
+        _save(order, actor, None)
+        mark_order(order)
+        _write_lines(order, rows, new=True)
+        _booked(order, actor, new=True)
+        return Submission(order)
+    _save(order, actor, None)  # the draft, then submitted as order_submit submits it
+    _write_lines(order, rows, new=True)
+    before = copy.copy(order)
+    try:
+        with transaction.atomic():  # a refusal of the approval engine keeps the draft
+            order.credit_warning = warning
+            order.approval_reasons = "; ".join(reasons)[:300]
+            order.status = OrderStatus.IN_APPROVAL
+            _save(order, actor, before)
+            approval = approvals.request_submit(actor=actor, document=order, comment=comment)
+    except ValidationError as exc:
+        if not keep_draft:
+            raise
+        return Submission(before, refused=exc)
+    return Submission(order, approval=approval)
 
 
 def _own_draft(actor, order: SalesOrder) -> SalesOrder:
@@ -681,7 +758,7 @@ def _unit_coordinators(department) -> list:
     return [p.user for p in people if p.user.is_active and p.user.has_perm(SalesPerm.CHANGE_TASK)]
 
 
-def _create_tasks(order: SalesOrder, actor) -> list[CoordinationTask]:
+def _create_tasks(order: SalesOrder, actor, *, new: bool = False) -> list[CoordinationTask]:
     """The production task to 生产部 (due before the promised date, never before today) and the
     logistics task to 物流部 (due on the promised date), owned by the unit's head. A kind the
     order already has (not cancelled) is not made again. Three queries for both tasks (the
@@ -689,8 +766,14 @@ def _create_tasks(order: SalesOrder, actor) -> list[CoordinationTask]:
     plus the notifications."""
     today = timezone.localdate()
     production_due = max(order.promised_date - datetime.timedelta(days=PRODUCTION_LEAD_DAYS), today)
-    there = set(
-        order.tasks.exclude(status=TaskStatus.CANCELLED).order_by().values_list("kind", flat=True)
+    there = (
+        set()
+        if new  # saved in this transaction: no task yet
+        else set(
+            order.tasks.exclude(status=TaskStatus.CANCELLED)
+            .order_by()
+            .values_list("kind", flat=True)
+        )
     )
     specs = [
         (kind, code, due)
@@ -754,7 +837,15 @@ def _confirm(order: SalesOrder, actor) -> SalesOrder:
     order.status = OrderStatus.CONFIRMED
     order.confirmed_at = timezone.now()
     _save(order, actor, before)
-    _create_tasks(order, actor)
+    _booked(order, actor)
+    return order
+
+
+def _booked(order: SalesOrder, actor, *, new: bool = False) -> None:
+    """What follows the confirmation of an order (saved as confirmed): the tasks, the deal
+    customer, the owner told when somebody else confirmed it. `new`: the order was saved
+    confirmed in this transaction (it has no tasks yet)."""
+    _create_tasks(order, actor, new=new)
     # the customer becomes a deal customer (R5.1.1; the pool's "without a deal" rule)
     crm_services.customer_mark_deal(customer=order.customer, at=order.confirmed_at, actor=actor)
     if actor is None or actor.pk != order.owner_id:
@@ -765,7 +856,6 @@ def _confirm(order: SalesOrder, actor) -> SalesOrder:
             url=order.get_absolute_url(),
             kind="sales.order_confirmed",
         )
-    return order
 
 
 @transaction.atomic

@@ -249,7 +249,18 @@ def _order_form(request, order=None):
     )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         values = dict(form.cleaned_data)
+        submit = request.POST.get("submit") == "1"
         try:
+            if order is None and submit:  # "save and submit" of a new order: one transaction
+                done = services.order_create_submit(
+                    actor=request.user,
+                    lines=formset.rows(),
+                    opportunity=opportunity,
+                    comment=request.POST.get("comment", ""),
+                    **values,
+                )
+                _submitted_messages(request, done.order, done.approval, done.refused)
+                return redirect("sales:order_detail", pk=done.order.pk)
             if order is None:
                 order = services.order_create(
                     actor=request.user, lines=formset.rows(), opportunity=opportunity, **values
@@ -263,7 +274,7 @@ def _order_form(request, order=None):
         except PermissionDenied as exc:
             form.add_error(None, _message(exc))
         else:
-            if request.POST.get("submit") == "1":
+            if submit:
                 return _run_order_action(request, order, "submit")
             messages.success(request, _("Saved as a draft. Submit it when it is complete."))
             return redirect("sales:order_detail", pk=order.pk)
@@ -424,6 +435,21 @@ def order_detail(request, pk: int):
 ORDER_ACTIONS = {"submit", "withdraw", "confirm", "start", "ready", "complete", "cancel"}
 
 
+def _submitted_messages(request, order, approval, refused=None) -> None:
+    """What a submission did, as messages: confirmed, sent for approval, or refused (the draft
+    was kept), and the credit warning."""
+    if refused is not None:
+        messages.error(request, _message(refused))
+        messages.info(request, _("The order was saved as a draft."))
+        return
+    if approval is None:
+        messages.success(request, _("Order confirmed; production and logistics are told."))
+    else:
+        messages.success(request, _("Submitted for approval."))
+    if order.credit_warning:
+        messages.warning(request, order.credit_warning)
+
+
 def _run_order_action(request, order, action: str):
     user = request.user
     try:
@@ -433,13 +459,8 @@ def _run_order_action(request, order, action: str):
             approval = services.order_submit(
                 actor=user, order=order, comment=form.cleaned_data.get("comment", "")
             )
-            if approval is None:
-                messages.success(request, _("Order confirmed; production and logistics are told."))
-            else:
-                messages.success(request, _("Submitted for approval."))
             order.refresh_from_db()
-            if order.credit_warning:
-                messages.warning(request, order.credit_warning)
+            _submitted_messages(request, order, approval)
         elif action == "withdraw":
             form = CommentForm(request.POST)
             form.is_valid()
