@@ -19,6 +19,8 @@ from marketdesk.sales.models import (
     CreditMode,
     CustomerAccount,
     OrderStatus,
+    PriceList,
+    PriceListItem,
     RollupDirty,
     SalesOrder,
 )
@@ -191,6 +193,38 @@ class TestSameAsTwoSteps:
         order = SalesOrder.objects.get()
         assert order.status == OrderStatus.CONFIRMED
         assert {task.kind for task in order.tasks.all()} == {"production", "logistics"}
+
+
+class TestReadsBeforeTheWrite:
+    def test_a_tier_changed_after_pricing_prices_the_lines_again(
+        self, sales_personas, customer, catalogue, sales_settings
+    ):
+        """The read-only checks run before the write transaction; the account, read again
+        under its lock, decides the price list."""
+        import datetime
+
+        tier1 = PriceList.objects.create(
+            name="一级经销价",
+            channel_tier="tier1",
+            valid_from=datetime.date(2026, 1, 1),
+            priority=30,
+        )
+        PriceListItem.objects.create(
+            price_list=tier1, product=catalogue["gateway"], price=Decimal("2800.00")
+        )
+        actor = sales_personas.sales1
+        fields = _fields(customer, catalogue, (("gateway", "1", "0"),))
+        fields.pop("customer")
+        order, rows = services._draft(actor=actor, customer=customer, **fields)
+        assert order.channel_tier == "direct" and rows[0]["unit_price"] == Decimal("3500.00")
+        CustomerAccount.objects.create(customer=customer, channel_tier="tier1")  # meanwhile
+        done = services._create_submit(
+            actor, order, rows, sales_settings, [], comment="", keep_draft=True
+        )
+        saved = SalesOrder.objects.get(pk=done.order.pk)
+        assert saved.channel_tier == "tier1" and saved.status == OrderStatus.CONFIRMED
+        assert saved.lines.get().unit_price == Decimal("2800.00")
+        assert saved.total == Decimal("2800.00")
 
 
 class TestWrittenOnce:

@@ -396,6 +396,9 @@ def _clean_lines(
     return rows
 
 
+LINE_INPUT = ("product", "quantity", "discount", "description")  # what a caller gives of a line
+
+
 def _totals(order: SalesOrder, rows: list[dict]) -> None:
     order.list_amount = sum(
         ((row["quantity"] * row["list_price"]).quantize(CENT, ROUND_HALF_UP) for row in rows),
@@ -562,11 +565,9 @@ def _draft(
     payment_terms: str = PaymentTerms.NET30,
     title: str = "",
     notes: str = "",
-    channel_tier: str | None = None,
 ) -> tuple[SalesOrder, list[dict]]:
     """A new order of the actor for `customer` (read through the actor's scope by the caller),
-    checked, numbered and priced but not saved, and its line rows. `channel_tier`: the
-    customer's tier when the caller has read its account."""
+    checked and priced but neither numbered nor saved, and its line rows."""
     _check_contact(customer, contact)
     _check_opportunity(actor, customer, opportunity)
     order_date = order_date or timezone.localdate()
@@ -578,7 +579,6 @@ def _draft(
         .first()
     )
     order = SalesOrder(
-        number=next_number("XS"),
         title=(title or "").strip()[:120],
         customer=customer,
         contact=contact,
@@ -588,7 +588,7 @@ def _draft(
         order_date=order_date,
         promised_date=promised_date,
         payment_terms=payment_terms,
-        channel_tier=channel_tier or channel_tier_of(customer),
+        channel_tier=channel_tier_of(customer),
         notes=notes or "",
         created_by=actor,
         updated_by=actor,
@@ -612,6 +612,7 @@ def order_create(*, actor, **fields) -> SalesOrder:
     _require(actor, SalesPerm.ADD_ORDER)
     customer = _visible_customer(actor, fields.pop("customer", None))
     order, rows = _draft(actor=actor, customer=customer, **fields)
+    order.number = next_number("XS")
     _save(order, actor, None)
     _write_lines(order, rows, new=True)
     return order
@@ -628,26 +629,46 @@ class Submission:
     refused: ValidationError | None = None
 
 
-@transaction.atomic
 def order_create_submit(*, actor, comment: str = "", keep_draft: bool = True, **fields):
-    """ "Save and submit" of a new order, in one transaction: what `order_create` then
-    `order_submit` do, with the same rules and results, but the order is written once. Within
-    the owner's authority and under the approval amount it is saved confirmed (its history starts
-    at "confirmed"), with its tasks; otherwise it is saved and sent for approval. When the
+    """ "Save and submit" of a new order: what `order_create` then `order_submit` do, with the
+    same rules and results, in one transaction that writes the order once. Within the owner's
+    authority and under the approval amount it is saved confirmed (its history starts at
+    "confirmed"), with its tasks; otherwise it is saved and sent for approval. When the
     submission is refused (a blocking credit limit, no approval flow) the draft is kept and the
     reason returned (`keep_draft`; with keep_draft=False the refusal is raised and nothing is
-    saved). An invalid draft raises, as `order_create` does."""
+    saved). An invalid draft raises, as `order_create` does.
+
+    The checks that only read (scope, contact, dates, products, prices, discount authority) run
+    before the write transaction, so that SQLite's single write lock is held only for the
+    credit check (the customer's account locked), the number and the writes; a channel tier
+    changed in between prices the lines again inside it."""
     _require(actor, SalesPerm.ADD_ORDER)
     customer = _visible_customer(actor, fields.pop("customer", None))
-    account = account_for(customer, lock=True)  # the credit check's lock, taken first
-    order, rows = _draft(
-        actor=actor,
-        customer=customer,
-        channel_tier=account.channel_tier or ChannelTier.DIRECT,
-        **fields,
-    )
+    order, rows = _draft(actor=actor, customer=customer, **fields)
     settings = settings_row()
-    credit = credit_check(customer=customer, amount=order.total, account=account, settings=settings)
+    reasons = approval_reasons(order, settings=settings)
+    return _create_submit(actor, order, rows, settings, reasons, comment, keep_draft)
+
+
+@transaction.atomic
+def _create_submit(actor, order, rows, settings, reasons, comment, keep_draft):
+    account = account_for(order.customer, lock=True)  # the credit check's lock, taken first
+    tier = account.channel_tier or ChannelTier.DIRECT
+    if tier != order.channel_tier:  # changed since the lines were priced
+        order.channel_tier = tier
+        rows = _clean_lines(
+            actor=actor,
+            customer=order.customer,
+            channel_tier=tier,
+            order_date=order.order_date,
+            lines=[{key: row[key] for key in LINE_INPUT} for row in rows],
+        )
+        _totals(order, rows)
+        reasons = approval_reasons(order, settings=settings)
+    order.number = next_number("XS")
+    credit = credit_check(
+        customer=order.customer, amount=order.total, account=account, settings=settings
+    )
     if credit.blocks:
         refused = ValidationError({"credit": [credit.message]})
         if not keep_draft:
@@ -656,7 +677,6 @@ def order_create_submit(*, actor, comment: str = "", keep_draft: bool = True, **
         _write_lines(order, rows, new=True)
         return Submission(order, refused=refused)
     warning = credit.message[:300] if credit.exceeded else ""
-    reasons = approval_reasons(order, settings=settings)
     if not reasons:  # confirmed at once: written once, as confirmed
         order.credit_warning = warning
         order.status = OrderStatus.CONFIRMED
