@@ -84,3 +84,38 @@ def test_one_piece_each_never_ships_more_than_was_ordered(confirmed, sales_perso
     gateways.refresh_from_db()
     assert gateways.delivered_quantity == Decimal("4")
     assert SalesOrder.objects.get(pk=confirmed.pk).status == OrderStatus.PARTLY_SHIPPED
+
+
+def test_orders_saved_and_submitted_at_once_never_pass_a_blocking_credit_limit(
+    sales_personas, customer, catalogue, sales_settings
+):
+    """ "Save and submit" reads before its write transaction; the credit check is inside it, on
+    the locked account: of 8 orders of ¥11,000 against a limit of ¥50,000 exactly 4 are
+    confirmed, every one with its own number."""
+    from marketdesk.sales.models import CreditMode, CustomerAccount
+    from marketdesk.sales.services import orders as order_services
+
+    from .test_orders_fixtures import future, rows
+
+    sales_settings.credit_mode = CreditMode.BLOCK
+    sales_settings.save()
+    CustomerAccount.objects.create(customer=customer, credit_limit=Decimal("50000"))
+    user = sales_personas.sales1
+    results = at_once(
+        *[
+            lambda: order_services.order_create_submit(
+                actor=user,
+                customer=customer,
+                lines=rows(catalogue, ("terminal", "1", "0")),  # ¥11,000
+                order_date=ORDER_DAY,
+                promised_date=future(),
+                keep_draft=False,
+            )
+            for _ in range(8)
+        ]
+    )
+    assert sorted(outcome for outcome, _ in results) == ["ok"] * 4 + ["refused"] * 4
+    confirmed_orders = SalesOrder.objects.filter(status=OrderStatus.CONFIRMED)
+    assert confirmed_orders.count() == 4 == SalesOrder.objects.count()
+    numbers = list(confirmed_orders.values_list("number", flat=True))
+    assert len(set(numbers)) == 4
