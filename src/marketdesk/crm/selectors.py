@@ -197,7 +197,7 @@ def _scope_branches(actor, scene: str) -> list[Q] | None:
 
 def _common_word(key: str, actor, scene: str) -> bool:
     """A common word for this searcher: only in the "all I may see" scene of someone who sees
-    all customers or whole units (in a small scope the bigram index is quicker)."""
+    all customers or whole units (a narrow scene, `_scope_branches`, was handled before)."""
     if actor is None or scene != Scene.ALL or not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
         return False
     scope = scope_for(actor, CrmPerm.VIEW_CUSTOMER)
