@@ -60,6 +60,12 @@ def book(personas, make_customer, now):
     return customers
 
 
+@pytest.fixture
+def no_estimate(monkeypatch):
+    """PostgreSQL's estimate of a word's names left out (as on SQLite): the scope decides."""
+    monkeypatch.setattr(selectors.name_search, "expected_with", lambda key, rows, **kw: None)
+
+
 def _texts(book) -> list[str]:
     return ["科技", "瑞丰科技", "贸易", "苏州", book[5].number, book[5].number.lower(), "不存在"]
 
@@ -76,8 +82,11 @@ def _ids(queryset) -> list[int]:
     return list(queryset.order_by(*ORDER).values_list("pk", flat=True))
 
 
+@pytest.mark.usefixtures("no_estimate")
 def test_narrow_scenes_are_searched_from_the_scope(personas, book):
-    branches = selectors._scope_branches
+    def branches(actor, scene):
+        return selectors._scope_branches(actor, scene, "科技")
+
     assert len(branches(personas.leader1, Scene.ALL)) == 3  # own, the group, shared
     assert len(branches(personas.sales1, Scene.ALL)) == 2  # own, shared
     assert len(branches(personas.manager, Scene.MINE)) == 1
@@ -89,21 +98,43 @@ def test_narrow_scenes_are_searched_from_the_scope(personas, book):
     assert branches(None, Scene.ALL) is None
 
 
+@pytest.mark.usefixtures("no_estimate")
 def test_a_scope_with_many_customers_is_not_narrow(personas, book, monkeypatch):
+    def branches(actor, scene):
+        return selectors._scope_branches(actor, scene, "科技")
+
     monkeypatch.setattr(selectors, "NARROW_SCOPE", 20)  # group 1 holds 29
-    assert selectors._scope_branches(personas.leader1, Scene.ALL) is None
-    assert selectors._scope_branches(personas.sales1, Scene.ALL) is not None  # 14
+    assert branches(personas.leader1, Scene.ALL) is None
+    assert branches(personas.sales1, Scene.ALL) is not None  # 14
     monkeypatch.setattr(selectors, "NARROW_UNITS", 0)
-    assert selectors._scope_branches(personas.leader1, Scene.ALL) is None
-    assert selectors._scope_branches(personas.leader1, Scene.SUBORDINATES) is None
+    assert branches(personas.leader1, Scene.ALL) is None
+    assert branches(personas.leader1, Scene.SUBORDINATES) is None
 
 
-@pytest.mark.parametrize("narrow", [True, False])
-def test_every_role_and_scene_finds_the_same_rows_in_the_same_order(
-    personas, book, monkeypatch, narrow
+def test_a_word_rarer_than_the_scope_is_customers_goes_through_the_name_index(
+    personas, book, monkeypatch
 ):
-    if not narrow:  # the search as it was: the bigram index, or the plain word for a wide one
-        monkeypatch.setattr(selectors, "_scope_branches", lambda actor, scene: None)
+    """On PostgreSQL: a word expected in fewer names than the scope holds customers."""
+    expected = {"科技": 29, "罕见": 28}  # group 1 holds 29 customers
+
+    def estimates(key, rows, **kwargs):
+        return (expected[key], rows.count()) if key in expected else None
+
+    monkeypatch.setattr(selectors.name_search, "expected_with", estimates)
+    assert selectors._scope_branches(personas.leader1, Scene.ALL, "科技") is not None
+    assert selectors._scope_branches(personas.leader1, Scene.ALL, "罕见") is None
+    assert selectors._scope_branches(personas.leader1, Scene.ALL, "贸易") is not None  # SQLite
+    assert selectors._scope_branches(personas.leader1, Scene.TEAM, "罕见") is not None
+
+
+@pytest.mark.parametrize("mode", ["narrow", "estimated", "plain"])
+def test_every_role_and_scene_finds_the_same_rows_in_the_same_order(
+    personas, book, monkeypatch, mode
+):
+    if mode == "narrow":  # every scope the size allows, whatever the word
+        monkeypatch.setattr(selectors.name_search, "expected_with", lambda key, rows, **kw: None)
+    if mode == "plain":  # the search as it was: the bigram index, or the plain word if wide
+        monkeypatch.setattr(selectors, "_scope_branches", lambda actor, scene, key: None)
     seen = 0
     for who in PEOPLE:
         actor = getattr(personas, who)
@@ -118,6 +149,7 @@ def test_every_role_and_scene_finds_the_same_rows_in_the_same_order(
     assert seen > 100
 
 
+@pytest.mark.usefixtures("no_estimate")
 @pytest.mark.parametrize("who", ["leader1", "sales1", "manager"])
 def test_the_list_page_pages_and_cursor_are_the_same(personas, book, client_for, monkeypatch, who):
     """Page 1, page 2 by number and page 2 by cursor of `?scene=all&q=科技`, 20 a page."""
@@ -139,10 +171,26 @@ def test_the_list_page_pages_and_cursor_are_the_same(personas, book, client_for,
         return shown
 
     narrow = pages()
-    monkeypatch.setattr(selectors, "_scope_branches", lambda actor, scene: None)
+    monkeypatch.setattr(selectors, "_scope_branches", lambda actor, scene, key: None)
     assert narrow == pages()
     expected = _ids(_plain(getattr(personas, who), Scene.ALL, "科技"))
     assert narrow[0] == expected[:20]
     assert narrow[2] == len(expected)
     if len(expected) > 20:
         assert narrow[1] == narrow[3] == expected[20:40]
+
+
+def test_the_estimates_come_from_postgresql_only(personas, book):
+    from django.db import connection
+
+    rows = Customer.objects.filter(owner=personas.sales1).order_by().values("pk")
+    assert selectors.name_search.expected_with("科", rows) is None  # one character
+    if connection.vendor != "postgresql":
+        assert selectors.name_search.expected_with("科技", rows) is None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_customer")
+    words, scope = selectors.name_search.expected_with("科技", rows)
+    assert words >= 1 and 1 <= scope <= Customer.objects.count()
+    nobody = Customer.objects.filter(owner_id__in=[]).values("pk")
+    assert selectors.name_search.expected_with("科技", nobody) == (words, 0)

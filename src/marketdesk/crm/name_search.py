@@ -30,6 +30,8 @@ puts back what is missing, re-filling the FTS table when its triggers had gone.
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import F, Func, Q, TextField
 
 FTS_TABLE = "crm_customer_name_fts"
@@ -162,10 +164,39 @@ PG_STATISTICS = [
 PG_STATISTICS_DEFAULT = ["ALTER TABLE crm_customer ALTER COLUMN name_key SET STATISTICS -1"]
 
 
+_WORD_SQL = "SELECT 1 FROM crm_customer WHERE name_key LIKE %s"
+
+
 def _like_pattern(key: str) -> str:
     """`%key%` with LIKE's wildcards escaped, as Django's `contains` sends it."""
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _plan_rows(cursor, sql: str, params) -> float:
+    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def expected_with(key: str, rows, *, using: str = "default") -> tuple[float, float] | None:
+    """PostgreSQL's estimates (no rows read) of the customers with `key` in their name and of
+    the rows of the queryset `rows`. None on SQLite and for one-character words (as
+    `is_common`)."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(key) < 2:
+        return None
+    from django.core.exceptions import EmptyResultSet
+
+    with connection.cursor() as cursor:
+        words = _plan_rows(cursor, _WORD_SQL, [_like_pattern(key)])
+        try:
+            return words, _plan_rows(cursor, *rows.query.sql_with_params())
+        except EmptyResultSet:  # e.g. `owner_id IN ()`: nobody
+            return words, 0
 
 
 def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
@@ -175,14 +206,12 @@ def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
     find 50 matches and a capped count quickly; with fewer (a rare word, a small scope) the
     bigram index is the way. Always False on SQLite (its FTS5 index answers even common
     words in milliseconds) and for one-character words."""
-    import json
-
     from django.db import connections
 
     connection = connections[using]
     if connection.vendor != "postgresql" or len(key) < 2:
         return False
-    sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM crm_customer WHERE name_key LIKE %s"
+    sql = _WORD_SQL
     params: list = [_like_pattern(key)]
     if department_ids is not None:
         if not department_ids:
@@ -190,10 +219,7 @@ def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
         sql += " AND department_id = ANY(%s)"
         params.append(sorted(department_ids))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return plan[0]["Plan"]["Plan Rows"] >= COMMON_MATCHES
+        return _plan_rows(cursor, sql, params) >= COMMON_MATCHES
 
 
 class _Bigrams(Func):

@@ -137,7 +137,7 @@ def search_condition(text: str, *, actor=None, scene: str = Scene.ALL) -> Q:
             )
         )
     key = name_key(text) or text.lower()
-    branches = _scope_branches(actor, scene)
+    branches = _scope_branches(actor, scene, key)
     if branches is not None:
         plain = _plain_name_condition(text, key)
         found = [
@@ -165,10 +165,12 @@ NARROW_SCOPE = 20_000  # customers owned or in the units of a scene searched fro
 NARROW_UNITS = 200  # units (or subordinates) at most in such a scene: literal ids
 
 
-def _scope_branches(actor, scene: str) -> list[Q] | None:
+def _scope_branches(actor, scene: str, key: str) -> list[Q] | None:
     """Indexable conditions (owner, units, team shares) whose union holds every customer of
-    the actor's `scene`, when its owned and unit customers are at most NARROW_SCOPE; None for
-    a wide scene (all customers, a long subtree, many subordinates, the pool)."""
+    the actor's `scene`, when its owned and unit customers are at most NARROW_SCOPE and (on
+    PostgreSQL) not fewer than the customers expected to have `key` in their name (a rare
+    word: the bigram index hands over fewer rows). None for a wide scene (all customers, a
+    long subtree, many subordinates, the pool)."""
     if actor is None or scene == Scene.POOL or not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
         return None
     shared = [Q(pk__in=_shared_customer_ids(actor))]
@@ -189,8 +191,10 @@ def _scope_branches(actor, scene: str) -> list[Q] | None:
         if scope.department_ids:
             owned.append(Q(department_id__in=sorted(scope.department_ids)))
     if owned:
-        either = owned[0] | owned[-1]
-        if capped_count(Customer.objects.filter(either), NARROW_SCOPE) > NARROW_SCOPE:
+        rows = Customer.objects.filter(owned[0] | owned[-1]).order_by().values("pk")
+        estimates = name_search.expected_with(key, rows)  # PostgreSQL: one EXPLAIN
+        expected, size = estimates or (None, capped_count(rows, NARROW_SCOPE))
+        if size > NARROW_SCOPE or (expected is not None and expected < size):
             return None
     return owned + shared
 
