@@ -8,13 +8,15 @@ import datetime
 
 import pytest
 from django.db.models import Q
+from django.test import RequestFactory
 from django.urls import reverse
 
 from marketdesk.core import services as core_services
-from marketdesk.crm import selectors
+from marketdesk.crm import selectors, services
 from marketdesk.crm.matching import name_key
 from marketdesk.crm.models import Customer
 from marketdesk.crm.selectors import Scene
+from marketdesk.crm.views import _segment_count
 
 pytestmark = pytest.mark.django_db
 
@@ -194,3 +196,19 @@ def test_the_estimates_come_from_postgresql_only(personas, book):
     assert words >= 1 and 1 <= scope <= Customer.objects.count()
     nobody = Customer.objects.filter(owner_id__in=[]).values("pk")
     assert selectors.name_search.expected_with("科技", nobody) == (words, 0)
+
+
+@pytest.mark.usefixtures("no_estimate")
+@pytest.mark.parametrize("who", ["leader1", "sales1"])
+def test_the_api_and_a_saved_segment_search_the_same_way(personas, book, api_for, who):
+    """GET /api/v1/crm/customers/?q= and a saved segment's count on the list page."""
+    actor = getattr(personas, who)
+    expected = _ids(_plain(actor, Scene.ALL, "科技"))
+    api = api_for(actor)
+    page = api.get("/api/v1/crm/customers/", {"q": "科技", "page_size": 200}).json()
+    assert [row["id"] for row in page["results"]] == expected
+    segment = services.segment_save(actor=actor, name="科技", query="scene=all&q=科技")
+
+    request = RequestFactory().get("/")
+    request.user = actor
+    assert _segment_count(request, segment) == len(expected)
