@@ -64,8 +64,12 @@ def book(personas, make_customer, now):
 
 @pytest.fixture
 def no_estimate(monkeypatch):
-    """PostgreSQL's estimate of a word's names left out (as on SQLite): the scope decides."""
-    monkeypatch.setattr(selectors.name_search, "expected_with", lambda key, rows, **kw: None)
+    """No estimate of a word's names (as for one character): the scope's size decides,
+    counted (PostgreSQL's estimate of a tiny, new table would be a guess)."""
+    monkeypatch.setattr(selectors.name_search, "expected_matches", lambda key, **kw: None)
+    monkeypatch.setattr(
+        selectors.name_search, "more_rows_than", lambda rows, limit: rows.count() > limit
+    )
 
 
 def _texts(book) -> list[str]:
@@ -113,28 +117,27 @@ def test_a_scope_with_many_customers_is_not_narrow(personas, book, monkeypatch):
     assert branches(personas.leader1, Scene.SUBORDINATES) is None
 
 
+@pytest.mark.usefixtures("no_estimate")
 def test_a_word_rarer_than_the_scope_is_customers_goes_through_the_name_index(
     personas, book, monkeypatch
 ):
-    """On PostgreSQL: a word expected in fewer names than the scope holds customers."""
+    """A word expected in fewer names than the scope holds customers."""
     expected = {"科技": 29, "罕见": 28}  # group 1 holds 29 customers
-
-    def estimates(key, rows, **kwargs):
-        return (expected[key], rows.count()) if key in expected else None
-
-    monkeypatch.setattr(selectors.name_search, "expected_with", estimates)
+    monkeypatch.setattr(
+        selectors.name_search, "expected_matches", lambda key, **kw: expected.get(key)
+    )
     assert selectors._scope_branches(personas.leader1, Scene.ALL, "科技") is not None
     assert selectors._scope_branches(personas.leader1, Scene.ALL, "罕见") is None
-    assert selectors._scope_branches(personas.leader1, Scene.ALL, "贸易") is not None  # SQLite
+    assert selectors._scope_branches(personas.leader1, Scene.ALL, "贸") is not None  # no estimate
     assert selectors._scope_branches(personas.leader1, Scene.TEAM, "罕见") is not None
 
 
 @pytest.mark.parametrize("mode", ["narrow", "estimated", "plain"])
 def test_every_role_and_scene_finds_the_same_rows_in_the_same_order(
-    personas, book, monkeypatch, mode
+    personas, book, monkeypatch, request, mode
 ):
     if mode == "narrow":  # every scope the size allows, whatever the word
-        monkeypatch.setattr(selectors.name_search, "expected_with", lambda key, rows, **kw: None)
+        request.getfixturevalue("no_estimate")
     if mode == "plain":  # the search as it was: the bigram index, or the plain word if wide
         monkeypatch.setattr(selectors, "_scope_branches", lambda actor, scene, key: None)
     seen = 0
@@ -182,20 +185,27 @@ def test_the_list_page_pages_and_cursor_are_the_same(personas, book, client_for,
         assert narrow[1] == narrow[3] == expected[20:40]
 
 
-def test_the_estimates_come_from_postgresql_only(personas, book):
+def test_the_estimates_of_a_word_and_of_a_scope(personas, book):
     from django.db import connection
 
-    rows = Customer.objects.filter(owner=personas.sales1).order_by().values("pk")
-    assert selectors.name_search.expected_with("科", rows) is None  # one character
-    if connection.vendor != "postgresql":
-        assert selectors.name_search.expected_with("科技", rows) is None
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE crm_customer")
-    words, scope = selectors.name_search.expected_with("科技", rows)
-    assert words >= 1 and 1 <= scope <= Customer.objects.count()
+    from marketdesk.crm import name_search
+
+    assert name_search.expected_matches("科", at_most=100) is None  # one character
+    rows = Customer.objects.filter(owner=personas.sales1).values("pk")  # 14 customers
     nobody = Customer.objects.filter(owner_id__in=[]).values("pk")
-    assert selectors.name_search.expected_with("科技", nobody) == (words, 0)
+    assert not name_search.more_rows_than(nobody, 0)
+    if connection.vendor == "sqlite":  # the FTS5 index's candidates, counted
+        named = Customer.objects.filter(name_key__contains="科技").count()
+        assert name_search.expected_matches("科技", at_most=100) == named == 26
+        assert name_search.expected_matches("科技", at_most=5) == 5
+        assert name_search.expected_matches("罕见", at_most=100) == 0
+        assert name_search.more_rows_than(rows, 13) and not name_search.more_rows_than(rows, 14)
+        return
+    with connection.cursor() as cursor:  # PostgreSQL's estimates
+        cursor.execute("ANALYZE crm_customer")
+    assert name_search.expected_matches("科技", at_most=5) >= 1
+    assert name_search.more_rows_than(rows, 0)
+    assert not name_search.more_rows_than(rows, Customer.objects.count())
 
 
 @pytest.mark.usefixtures("no_estimate")

@@ -180,23 +180,44 @@ def _plan_rows(cursor, sql: str, params) -> float:
     return plan[0]["Plan"]["Plan Rows"]
 
 
-def expected_with(key: str, rows, *, using: str = "default") -> tuple[float, float] | None:
-    """PostgreSQL's estimates (no rows read) of the customers with `key` in their name and of
-    the rows of the queryset `rows`. None on SQLite and for one-character words (as
-    `is_common`)."""
+def expected_matches(key: str, *, at_most: int, using: str = "default") -> float | None:
+    """How many customers are expected to have `key` in their name, without reading rows:
+    PostgreSQL's estimate from its statistics; on SQLite the FTS5 index's candidates (names
+    with all the bigrams) counted up to `at_most`. None for one-character words."""
     from django.db import connections
 
     connection = connections[using]
-    if connection.vendor != "postgresql" or len(key) < 2:
+    grams = bigrams(key)
+    if not grams:
         return None
-    from django.core.exceptions import EmptyResultSet
-
     with connection.cursor() as cursor:
-        words = _plan_rows(cursor, _WORD_SQL, [_like_pattern(key)])
-        try:
-            return words, _plan_rows(cursor, *rows.query.sql_with_params())
-        except EmptyResultSet:  # e.g. `owner_id IN ()`: nobody
-            return words, 0
+        if connection.vendor == "postgresql":
+            return _plan_rows(cursor, _WORD_SQL, [_like_pattern(key)])
+        if connection.vendor != "sqlite":
+            return None
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} "  # noqa: S608 (constant)
+            f"WHERE {FTS_TABLE} MATCH %s LIMIT %s)",
+            [_fts_match(grams), at_most],
+        )
+        return cursor.fetchone()[0]
+
+
+def more_rows_than(rows, limit: float, *, using: str = "default") -> bool:
+    """The queryset `rows` has more than `limit` rows: PostgreSQL's estimate (EXPLAIN, no
+    rows read); elsewhere counted up to limit + 1."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return rows.order_by()[: int(limit) + 1].count() > limit
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `owner_id IN ()`: nobody
+        return False
+    with connection.cursor() as cursor:
+        return _plan_rows(cursor, sql, params) > limit
 
 
 def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
@@ -222,6 +243,11 @@ def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
         return _plan_rows(cursor, sql, params) >= COMMON_MATCHES
 
 
+def _fts_match(grams: list[str]) -> str:
+    """An FTS5 query for names with all these bigrams: '"瑞丰" "丰精"'."""
+    return " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+
+
 class _Bigrams(Func):
     function = "crm_bigrams"
 
@@ -245,9 +271,9 @@ def name_condition(key: str, *, using: str = "default") -> Q:
     if vendor == "sqlite":
         from django.db.models.expressions import RawSQL
 
-        match = " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
         ids = RawSQL(  # noqa: S611 (constant SQL, the search words are a parameter)
-            "SELECT rowid FROM crm_customer_name_fts WHERE crm_customer_name_fts MATCH %s", [match]
+            "SELECT rowid FROM crm_customer_name_fts WHERE crm_customer_name_fts MATCH %s",
+            [_fts_match(grams)],
         )
         return Q(pk__in=ids) & condition
     return condition

@@ -167,9 +167,9 @@ NARROW_UNITS = 200  # units (or subordinates) at most in such a scene: literal i
 
 def _scope_branches(actor, scene: str, key: str) -> list[Q] | None:
     """Indexable conditions (owner, units, team shares) whose union holds every customer of
-    the actor's `scene`, when its owned and unit customers are at most NARROW_SCOPE and (on
-    PostgreSQL) not fewer than the customers expected to have `key` in their name (a rare
-    word: the bigram index hands over fewer rows). None for a wide scene (all customers, a
+    the actor's `scene`, when its owned and unit customers are at most NARROW_SCOPE and not
+    more than the customers expected to have `key` in their name (else the bigram index hands
+    over fewer rows; `name_search.expected_matches`). None for a wide scene (all customers, a
     long subtree, many subordinates, the pool)."""
     if actor is None or scene == Scene.POOL or not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
         return None
@@ -191,10 +191,10 @@ def _scope_branches(actor, scene: str, key: str) -> list[Q] | None:
         if scope.department_ids:
             owned.append(Q(department_id__in=sorted(scope.department_ids)))
     if owned:
-        rows = Customer.objects.filter(owned[0] | owned[-1]).order_by().values("pk")
-        estimates = name_search.expected_with(key, rows)  # PostgreSQL: one EXPLAIN
-        expected, size = estimates or (None, capped_count(rows, NARROW_SCOPE))
-        if size > NARROW_SCOPE or (expected is not None and expected < size):
+        expected = name_search.expected_matches(key, at_most=NARROW_SCOPE)
+        limit = NARROW_SCOPE if expected is None else min(NARROW_SCOPE, expected)
+        rows = Customer.objects.filter(owned[0] | owned[-1]).values("pk")
+        if name_search.more_rows_than(rows, limit):
             return None
     return owned + shared
 
