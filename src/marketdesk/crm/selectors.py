@@ -79,8 +79,9 @@ def customer_list(actor, *, scene: str = Scene.ALL) -> QuerySet[Customer]:
     return visible
 
 
-def subordinate_user_ids(actor) -> list[int]:
-    """People below the actor: direct reports and everyone in the units the actor heads."""
+def subordinate_user_ids(actor, *, limit: int | None = None) -> list[int]:
+    """People below the actor: direct reports and everyone in the units the actor heads (the
+    first `limit` of them, when given)."""
     employee = employee_for_user(actor)
     if employee is None:
         return []
@@ -90,11 +91,12 @@ def subordinate_user_ids(actor) -> list[int]:
     condition = Q(supervisor=employee)
     for path in headed:
         condition |= Q(department__path__startswith=path)
-    return list(
+    people = (
         Employee.objects.filter(condition, status=EmployeeStatus.ACTIVE)
         .exclude(user=actor)
         .values_list("user_id", flat=True)
     )
+    return list(people if limit is None else people[:limit])
 
 
 def search_condition(text: str, *, actor=None, scene: str = Scene.ALL) -> Q:
@@ -179,7 +181,7 @@ def _scope_branches(actor, scene: str, key: str) -> list[Q] | None:
     if scene == Scene.MINE:
         owned, shared = [Q(owner=actor)], []
     elif scene == Scene.SUBORDINATES:
-        people = subordinate_user_ids(actor)
+        people = subordinate_user_ids(actor, limit=NARROW_UNITS + 1)
         if len(people) > NARROW_UNITS:
             return None
         owned, shared = [Q(owner_id__in=people)], []
