@@ -1,13 +1,14 @@
 """CRM customer search by name fragment and by mobile (prefix and whole number).
 
 On `--size` customers (default 1,000,000) it searches as the marketing manager (营销部 and
-below), management (everything) and a salesperson (own customers):
+below), management (everything), a group leader (own group, own and shared customers) and a
+salesperson (own and shared customers):
 
 - `crm_search_<actor>_<what>_query`: `selectors.customer_search(actor=..., text=...)`
   ordered by last contact: the count capped at `selectors.SEARCH_COUNT_CAP` (1,000) and the
   first 50 rows (what the list page sends; before 2026-11-28 a full `count()`);
 - `crm_search_<actor>_<what>_page`: `GET /crm/customers/?scene=all&q=...` through the test
-  Client (when routed);
+  Client (when routed; not for the salesperson);
 
 where <what> is `name2` (a two-character brand of a generated company, e.g. 瑞丰: tens to
 hundreds of matches), `name4` (city + brand, e.g. 苏州瑞丰: a handful), `name_common` (a
@@ -81,7 +82,7 @@ def run(*, org, size, note):
     rng = random.Random(7)
     kinds = ("name2", "name4", "name_common", "mobile7", "mobile11")
     words = {kind: _words(kind, rng, REPEAT + 2) for kind in kinds}
-    for key in ("manager", "management", "salesperson"):
+    for key in ("manager", "management", "leader", "salesperson"):
         actor = actors[key]
         client = login(Client(), actor) if page_url else None
         for kind in kinds:

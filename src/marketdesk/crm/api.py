@@ -354,7 +354,9 @@ class CustomerViewSet(_UnmaskMixin, viewsets.GenericViewSet):
         queryset = selectors.customer_list(self.request.user, scene=scene)
         text = self.request.query_params.get("q", "")[:100]
         if text.strip():
-            queryset = queryset.filter(selectors.search_condition(text))
+            queryset = queryset.filter(
+                selectors.search_condition(text, actor=self.request.user, scene=scene)
+            )
         return queryset.prefetch_related("tags").order_by("-last_contact_at", "-pk")
 
     def get_object(self):

@@ -30,6 +30,8 @@ puts back what is missing, re-filling the FTS table when its triggers had gone.
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import F, Func, Q, TextField
 
 FTS_TABLE = "crm_customer_name_fts"
@@ -162,10 +164,60 @@ PG_STATISTICS = [
 PG_STATISTICS_DEFAULT = ["ALTER TABLE crm_customer ALTER COLUMN name_key SET STATISTICS -1"]
 
 
+_WORD_SQL = "SELECT 1 FROM crm_customer WHERE name_key LIKE %s"
+
+
 def _like_pattern(key: str) -> str:
     """`%key%` with LIKE's wildcards escaped, as Django's `contains` sends it."""
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _plan_rows(cursor, sql: str, params) -> float:
+    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def expected_matches(key: str, *, at_most: int, using: str = "default") -> float | None:
+    """How many customers are expected to have `key` in their name, without reading rows:
+    PostgreSQL's estimate from its statistics; on SQLite the FTS5 index's candidates (names
+    with all the bigrams) counted up to `at_most`. None for one-character words."""
+    from django.db import connections
+
+    connection = connections[using]
+    grams = bigrams(key)
+    if not grams:
+        return None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _plan_rows(cursor, _WORD_SQL, [_like_pattern(key)])
+        if connection.vendor != "sqlite":
+            return None
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} "  # noqa: S608 (constant)
+            f"WHERE {FTS_TABLE} MATCH %s LIMIT %s)",
+            [_fts_match(grams), at_most],
+        )
+        return cursor.fetchone()[0]
+
+
+def more_rows_than(rows, limit: float, *, using: str = "default") -> bool:
+    """The queryset `rows` has more than `limit` rows: PostgreSQL's estimate (EXPLAIN, no
+    rows read); elsewhere counted up to limit + 1."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return rows.order_by()[: int(limit) + 1].count() > limit
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `owner_id IN ()`: nobody
+        return False
+    with connection.cursor() as cursor:
+        return _plan_rows(cursor, sql, params) > limit
 
 
 def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
@@ -175,14 +227,12 @@ def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
     find 50 matches and a capped count quickly; with fewer (a rare word, a small scope) the
     bigram index is the way. Always False on SQLite (its FTS5 index answers even common
     words in milliseconds) and for one-character words."""
-    import json
-
     from django.db import connections
 
     connection = connections[using]
     if connection.vendor != "postgresql" or len(key) < 2:
         return False
-    sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM crm_customer WHERE name_key LIKE %s"
+    sql = _WORD_SQL
     params: list = [_like_pattern(key)]
     if department_ids is not None:
         if not department_ids:
@@ -190,10 +240,12 @@ def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
         sql += " AND department_id = ANY(%s)"
         params.append(sorted(department_ids))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return plan[0]["Plan"]["Plan Rows"] >= COMMON_MATCHES
+        return _plan_rows(cursor, sql, params) >= COMMON_MATCHES
+
+
+def _fts_match(grams: list[str]) -> str:
+    """An FTS5 query for names with all these bigrams: '"瑞丰" "丰精"'."""
+    return " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
 
 
 class _Bigrams(Func):
@@ -219,9 +271,9 @@ def name_condition(key: str, *, using: str = "default") -> Q:
     if vendor == "sqlite":
         from django.db.models.expressions import RawSQL
 
-        match = " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
         ids = RawSQL(  # noqa: S611 (constant SQL, the search words are a parameter)
-            "SELECT rowid FROM crm_customer_name_fts WHERE crm_customer_name_fts MATCH %s", [match]
+            "SELECT rowid FROM crm_customer_name_fts WHERE crm_customer_name_fts MATCH %s",
+            [_fts_match(grams)],
         )
         return Q(pk__in=ids) & condition
     return condition

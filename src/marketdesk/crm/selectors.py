@@ -79,8 +79,9 @@ def customer_list(actor, *, scene: str = Scene.ALL) -> QuerySet[Customer]:
     return visible
 
 
-def subordinate_user_ids(actor) -> list[int]:
-    """People below the actor: direct reports and everyone in the units the actor heads."""
+def subordinate_user_ids(actor, *, limit: int | None = None) -> list[int]:
+    """People below the actor: direct reports and everyone in the units the actor heads (the
+    first `limit` of them, when given)."""
     employee = employee_for_user(actor)
     if employee is None:
         return []
@@ -90,11 +91,12 @@ def subordinate_user_ids(actor) -> list[int]:
     condition = Q(supervisor=employee)
     for path in headed:
         condition |= Q(department__path__startswith=path)
-    return list(
+    people = (
         Employee.objects.filter(condition, status=EmployeeStatus.ACTIVE)
         .exclude(user=actor)
         .values_list("user_id", flat=True)
     )
+    return list(people if limit is None else people[:limit])
 
 
 def search_condition(text: str, *, actor=None, scene: str = Scene.ALL) -> Q:
@@ -109,10 +111,17 @@ def search_condition(text: str, *, actor=None, scene: str = Scene.ALL) -> Q:
     LIMIT, PostgreSQL walked the last-contact index through every customer (15 s for a
     mobile that matches nothing).
 
-    Given the searcher (`actor`, `scene`), a name word PostgreSQL expects in more than 5,000
-    of the customers they may see (`name_search.is_common`) is the exception: the same rows
-    as plain conditions, so the list's ORDER BY ... LIMIT walks the sort index and stops
-    after 50 instead of reading and sorting every match."""
+    Given the searcher (`actor`, `scene`), two exceptions, both the same rows:
+
+    - a narrow scene (own customers, a team, a group: `_scope_branches`) is searched from its
+      own indexes: `id IN (owned AND name ... UNION unit's AND name ... UNION shared AND
+      name ...)`. The bigram index would hand over every match of the company (30,000 for a
+      common trade word, 1 s), and the scope's `OR id IN (shared)` hides from the planner
+      how few customers the searcher sees;
+    - in a wide scene, a name word PostgreSQL expects in more than 5,000 of the customers they
+      may see (`name_search.is_common`) is searched as plain conditions, so the list's ORDER
+      BY ... LIMIT walks the sort index and stops after 50 instead of reading and sorting
+      every match."""
     text = (text or "").strip()[:100]
     if not text:
         return Q()
@@ -130,11 +139,15 @@ def search_condition(text: str, *, actor=None, scene: str = Scene.ALL) -> Q:
             )
         )
     key = name_key(text) or text.lower()
+    branches = _scope_branches(actor, scene, key)
+    if branches is not None:
+        plain = _plain_name_condition(text, key)
+        found = [
+            Customer.objects.filter(branch, plain).order_by().values("pk") for branch in branches
+        ]
+        return Q(pk__in=found[0].union(*found[1:]) if len(found) > 1 else found[0])
     if _common_word(key, actor, scene):
-        condition = Q(name_key__contains=key) | Q(number=text.upper())
-        if len(text) == 18:
-            condition |= Q(credit_code=text.upper())
-        return condition
+        return _plain_name_condition(text, key)
     found = Customer.objects.filter(name_search.name_condition(key)).order_by().values("pk")
     others = [Customer.objects.filter(number=text.upper()).order_by().values("pk")]
     if len(text) == 18:
@@ -142,9 +155,55 @@ def search_condition(text: str, *, actor=None, scene: str = Scene.ALL) -> Q:
     return Q(pk__in=found.union(*others))
 
 
+def _plain_name_condition(text: str, key: str) -> Q:
+    """The name, number or credit code as plain conditions (no bigram index)."""
+    condition = Q(name_key__contains=key) | Q(number=text.upper())
+    if len(text) == 18:
+        condition |= Q(credit_code=text.upper())
+    return condition
+
+
+NARROW_SCOPE = 20_000  # customers owned or in the units of a scene searched from its indexes
+NARROW_UNITS = 200  # units (or subordinates) at most in such a scene: literal ids
+
+
+def _scope_branches(actor, scene: str, key: str) -> list[Q] | None:
+    """Indexable conditions (owner, units, team shares) whose union holds every customer of
+    the actor's `scene`, when its owned and unit customers are at most NARROW_SCOPE and not
+    more than the customers expected to have `key` in their name (else the bigram index hands
+    over fewer rows; `name_search.expected_matches`). None for a wide scene (all customers, a
+    long subtree, many subordinates, the pool)."""
+    if actor is None or scene == Scene.POOL or not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
+        return None
+    shared = [Q(pk__in=_shared_customer_ids(actor))]
+    if scene == Scene.TEAM:
+        return shared
+    if scene == Scene.MINE:
+        owned, shared = [Q(owner=actor)], []
+    elif scene == Scene.SUBORDINATES:
+        people = subordinate_user_ids(actor, limit=NARROW_UNITS + 1)
+        if len(people) > NARROW_UNITS:
+            return None
+        owned, shared = [Q(owner_id__in=people)], []
+    else:  # everything the scope shows (core.scope.scoped): own, the units', shared
+        scope = scope_for(actor, CrmPerm.VIEW_CUSTOMER)
+        if scope.all or len(scope.department_ids) > NARROW_UNITS:
+            return None
+        owned = [Q(owner_id=scope.user_id)] if scope.user_id is not None else []
+        if scope.department_ids:
+            owned.append(Q(department_id__in=sorted(scope.department_ids)))
+    if owned:
+        expected = name_search.expected_matches(key, at_most=NARROW_SCOPE)
+        limit = NARROW_SCOPE if expected is None else min(NARROW_SCOPE, expected)
+        rows = Customer.objects.filter(owned[0] | owned[-1]).values("pk")
+        if name_search.more_rows_than(rows, limit):
+            return None
+    return owned + shared
+
+
 def _common_word(key: str, actor, scene: str) -> bool:
     """A common word for this searcher: only in the "all I may see" scene of someone who sees
-    all customers or whole units (in a small scope the bigram index is quicker)."""
+    all customers or whole units (a narrow scene, `_scope_branches`, was handled before)."""
     if actor is None or scene != Scene.ALL or not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
         return False
     scope = scope_for(actor, CrmPerm.VIEW_CUSTOMER)

@@ -189,7 +189,9 @@ def _segment_count(request, segment) -> int:
     scene = params.get("scene") or Scene.ALL
     queryset = selectors.customer_list(request.user, scene=scene)
     if params.get("q"):
-        queryset = queryset.filter(selectors.search_condition(params["q"]))
+        queryset = queryset.filter(
+            selectors.search_condition(params["q"], actor=request.user, scene=scene)
+        )
     filterset = CustomerFilter(params, queryset=queryset, request=request)
     return selectors.capped_count(filterset.qs) if filterset.is_valid() else 0
 
