@@ -43,6 +43,8 @@ ZERO = Decimal("0.00")
 FIELD = {TargetMetric.ORDER_AMOUNT: "order_amount", TargetMetric.RECEIPTS: "receipt_amount"}
 RANKING_LIMIT = 10
 PICK = {TargetMetric.ORDER_AMOUNT: "ord", TargetMetric.RECEIPTS: "rec"}
+GRID_ALL = "all"  # every row of the dashboard's unit grid (export, API)
+GRID_TOP = "top"  # the viewer's top units and the level below them (the page)
 
 
 def money(value) -> Decimal:
@@ -233,11 +235,17 @@ def _rollups_in(scope: Scope) -> QuerySet[SalesRollup]:
     return rows.filter(condition)
 
 
-def _unit_sums(scope: Scope, years: list[int]) -> list[tuple]:
+def _unit_sums(scope: Scope, years: list[int], under: str | None = None) -> list[tuple]:
     """(unit, year, month, order amount, receipts) of the units in the scope, from the unit
     rollups, plus the scope's own person's cells booked in units outside it (a (unit, year,
-    month) may come twice: the caller adds them up)."""
+    month) may come twice: the caller adds them up). `under`: only the units whose path
+    starts with this one (a unit and its sub-units)."""
     units = SalesUnitRollup.objects.order_by().filter(year__in=years)
+    person_cells = SalesRollup.objects.order_by().filter(year__in=years)
+    if under is not None:
+        subtree = Department.objects.filter(path__startswith=under).values("pk")
+        units = units.filter(department_id__in=subtree)
+        person_cells = person_cells.filter(department_id__in=subtree)
     fields = ("department_id", "year", "month", "order_amount", "receipt_amount")
     if scope.all:
         return list(units.values_list(*fields))
@@ -251,8 +259,7 @@ def _unit_sums(scope: Scope, years: list[int]) -> list[tuple]:
     )
     if scope.user_id is not None:
         rows += list(
-            SalesRollup.objects.order_by()
-            .filter(year__in=years, owner_id=scope.user_id)
+            person_cells.filter(owner_id=scope.user_id)
             .exclude(department_id__in=inside)
             .values("department_id", "year", "month")
             .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
@@ -355,10 +362,17 @@ def dashboard(
     metric: str = TargetMetric.ORDER_AMOUNT,
     by: str = "unit",
     rankings_period: str = "month",
+    unit_rows: str = GRID_ALL,
 ) -> dict[str, Any]:
     """Everything the dashboard shows, for the actor's scope: KPI cards for order amount and
     receipts (year, month, year to date, MoM, YoY), the month x unit (or person) grid of the
-    chosen metric with targets, the 12-month trend, rankings and the funnel."""
+    chosen metric with targets, the 12-month trend, rankings and the funnel.
+
+    The unit grid is a tree: a row per unit with figures or a target, and per unit in the
+    scope above them (its figures are the sum of everything below). `unit_rows=GRID_TOP`
+    gives only the top units of the viewer and the level below them (what the page shows
+    first; `dashboard_unit_rows` gives a unit's children when it is opened); `GRID_ALL`
+    gives every row (the export and the API)."""
     scope = scope_for(actor, SalesPerm.VIEW_DASHBOARD)
     level = level_of(scope)
     if level == "self":
@@ -368,7 +382,6 @@ def dashboard(
     dimension = "department_id" if by == "unit" else "owner_id"
     # {(key, year): ([12 order amounts], [12 receipts])} for this year and last: each cell is
     # read once, and a row adds up only the keys it covers.
-    cells: dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]] = {}
     if by == "unit":
         sums = _unit_sums(scope, [year - 1, year])
     else:
@@ -377,20 +390,10 @@ def dashboard(
             .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
             .values_list(dimension, "year", "month", "o", "r")
         )
-    for key, in_year, in_month, orders, receipts in sums:
-        pair = cells.get((key, in_year))
-        if pair is None:
-            pair = cells[(key, in_year)] = ([ZERO] * 12, [ZERO] * 12)
-        pair[0][in_month - 1] += money(orders)
-        pair[1][in_month - 1] += money(receipts)
+    cells = _cells(sums)
 
     def series(keys, in_year: int, index: int) -> list[Decimal]:
-        months = [ZERO] * 12
-        for key in keys:
-            pair = cells.get((key, in_year))
-            if pair is not None:
-                months = [a + b for a, b in zip(months, pair[index], strict=True)]
-        return months
+        return _series(cells, keys, in_year, index)
 
     all_keys = {key for key, _y in cells}
     visible_targets = _dashboard_targets(actor, year=year, level=level, by=by)
@@ -445,48 +448,15 @@ def dashboard(
     of_metric = [t for t in visible_targets if t.metric == metric]
     rows = []
     if by == "unit":
-        unit_targets = {
-            t.department_id: t for t in of_metric if t.subject == TargetSubject.DEPARTMENT
-        }
-        unit_ids = {key for key in all_keys if key} | set(unit_targets)
-        units = {
-            u.pk: u
-            for u in Department.objects.filter(pk__in=unit_ids).only("name", "path", "depth")
-        }
-        by_path = {u.path: u.pk for u in units.values()}
-        covered: dict[int, set[int]] = defaultdict(set)  # unit -> keys of it and below
-        for key in all_keys:
-            unit = units.get(key)
-            if unit is None:
-                continue
-            for path in _path_and_ancestors(unit.path):
-                ancestor = by_path.get(path)
-                if ancestor is not None:
-                    covered[ancestor].add(key)
-        for unit in sorted(units.values(), key=lambda u: u.path):
-            keys = covered.get(unit.pk, set())
-            target = unit_targets.get(unit.pk)
-            row = _row(
-                unit.name,
-                f"unit-{unit.pk}",
-                _target_months([target]) if target else None,
-                series(keys, year, index),
-                series(keys, year - 1, index),
-                month,
-            )
-            row["depth"] = unit.depth
-            rows.append(row)
-        if 0 in all_keys:
-            rows.append(
-                _row(
-                    _("No unit"),
-                    "unit-0",
-                    None,
-                    series({0}, year, index),
-                    series({0}, year - 1, index),
-                    month,
-                )
-            )
+        rows = _unit_rows(
+            scope,
+            cells,
+            of_metric,
+            year=year,
+            month=month,
+            index=index,
+            shown=None if unit_rows == GRID_ALL else GRID_TOP,
+        )
     else:
         person_targets = {t.user_id: t for t in of_metric if t.subject == TargetSubject.PERSON}
         if level == "self":
@@ -539,6 +509,171 @@ def dashboard(
         ),
         "status": rollup_status(),
     }
+
+
+# The unit grid: a tree of units ---------------------------------------------------------------
+
+
+class _Unit(NamedTuple):
+    pk: int
+    name: str
+    path: str
+    depth: int
+    parent_id: int | None
+
+
+def _unit_tree(scope: Scope, unit_ids: set[int], under: str | None = None) -> dict[int, _Unit]:
+    """The units with figures or targets (`unit_ids`) and the units of the scope above them
+    (all units above for scope "all"), by id. `under`: only that unit's subtree."""
+    fields = ("pk", "name", "path", "depth", "parent_id")
+    units = {
+        row[0]: _Unit(*row)
+        for row in Department.objects.filter(pk__in=sorted(unit_ids)).values_list(*fields)
+    }
+    above: set[int] = set()
+    for unit in units.values():
+        for path in _path_and_ancestors(unit.path)[:-1]:
+            if under is not None and not path.startswith(under):
+                continue
+            ancestor = int(path.strip("/").rsplit("/", 1)[-1])
+            if scope.all or ancestor in scope.department_ids:
+                above.add(ancestor)
+    above -= set(units)
+    if above:
+        units.update(
+            (row[0], _Unit(*row))
+            for row in Department.objects.filter(pk__in=sorted(above)).values_list(*fields)
+        )
+    return units
+
+
+def _unit_rows(
+    scope: Scope,
+    cells: dict,
+    targets: list[_Target],
+    *,
+    year: int,
+    month: int,
+    index: int,
+    shown: str | None = None,
+    parent: int | None = None,
+    under: str | None = None,
+) -> list[dict[str, Any]] | None:
+    """The grid's unit rows in tree order (by path). shown=None: every unit of the tree;
+    GRID_TOP: the roots (units whose parent is not in the tree) and their children; `parent`:
+    only that unit's children (None when the unit is not in the viewer's tree)."""
+    unit_targets = {t.department_id: t for t in targets if t.subject == TargetSubject.DEPARTMENT}
+    keys = {key for key, _year in cells}
+    tree = _unit_tree(scope, {key for key in keys if key} | set(unit_targets), under)
+    if parent is not None and parent not in tree:
+        return None
+    by_path = {unit.path: unit.pk for unit in tree.values()}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for unit in tree.values():
+        children[unit.parent_id if unit.parent_id in tree else None].append(unit.pk)
+    if parent is not None:
+        wanted = set(children[parent])
+    elif shown == GRID_TOP:
+        wanted = {pk for root in children[None] for pk in (root, *children[root])}
+    else:
+        wanted = set(tree)
+    covered: dict[int, set[int]] = defaultdict(set)  # unit -> keys of it and below
+    for key in keys:
+        unit = tree.get(key)
+        if unit is None:
+            continue
+        for path in _path_and_ancestors(unit.path):
+            ancestor = by_path.get(path)
+            if ancestor in wanted:
+                covered[ancestor].add(key)
+    rows = []
+    for unit in sorted((tree[pk] for pk in wanted), key=lambda u: u.path):
+        target = unit_targets.get(unit.pk)
+        row = _row(
+            unit.name,
+            f"unit-{unit.pk}",
+            _target_months([target]) if target else None,
+            _series(cells, covered.get(unit.pk, ()), year, index),
+            _series(cells, covered.get(unit.pk, ()), year - 1, index),
+            month,
+        )
+        in_tree = unit.parent_id in tree
+        row.update(
+            depth=unit.depth,
+            unit_id=unit.pk,
+            path=unit.path,
+            parent=f"unit-{unit.parent_id}" if in_tree else None,
+            children=len(children[unit.pk]),
+            # the children of this row are among the rows given
+            open=bool(children[unit.pk]) and children[unit.pk][0] in wanted,
+        )
+        rows.append(row)
+    if parent is None and 0 in keys:
+        rows.append(
+            _row(
+                _("No unit"),
+                "unit-0",
+                None,
+                _series(cells, {0}, year, index),
+                _series(cells, {0}, year - 1, index),
+                month,
+            )
+        )
+    return rows
+
+
+def _series(cells: dict, keys, in_year: int, index: int) -> list[Decimal]:
+    months = [ZERO] * 12
+    for key in keys:
+        pair = cells.get((key, in_year))
+        if pair is not None:
+            months = [a + b for a, b in zip(months, pair[index], strict=True)]
+    return months
+
+
+def _cells(sums) -> dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]]:
+    """{(key, year): ([12 order amounts], [12 receipts])} of (key, year, month, o, r) rows."""
+    cells: dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]] = {}
+    for key, in_year, in_month, orders, receipts in sums:
+        pair = cells.get((key, in_year))
+        if pair is None:
+            pair = cells[(key, in_year)] = ([ZERO] * 12, [ZERO] * 12)
+        pair[0][in_month - 1] += money(orders)
+        pair[1][in_month - 1] += money(receipts)
+    return cells
+
+
+def dashboard_unit_rows(
+    *, actor, unit_id: int, year: int, month: int, metric: str = TargetMetric.ORDER_AMOUNT
+) -> list[dict[str, Any]]:
+    """The grid rows of a unit's children (the page opens a unit with this), read from that
+    unit's subtree only. Http404 when the unit is not a row of the actor's grid: outside
+    their scope, without figures, or for a salesperson (who has no unit grid)."""
+    scope = scope_for(actor, SalesPerm.VIEW_DASHBOARD)
+    level = level_of(scope)
+    unit = Department.objects.filter(pk=unit_id).values_list("path", flat=True).first()
+    if unit is None or level == "self" or scope.empty:
+        raise Http404
+    metric = TargetMetric(metric)
+    cells = _cells(_unit_sums(scope, [year - 1, year], under=unit))
+    targets = [
+        t
+        for t in _dashboard_targets(actor, year=year, level=level, by="unit")
+        if t.metric == metric and t.path.startswith(unit)
+    ]
+    rows = _unit_rows(
+        scope,
+        cells,
+        targets,
+        year=year,
+        month=month,
+        index=0 if metric == TargetMetric.ORDER_AMOUNT else 1,
+        parent=unit_id,
+        under=unit,
+    )
+    if rows is None:
+        raise Http404
+    return rows
 
 
 def rollup_status() -> dict[str, Any]:
