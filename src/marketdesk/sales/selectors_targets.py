@@ -11,8 +11,10 @@ units below them, management and finance everything)."""
 from __future__ import annotations
 
 import datetime
+import heapq
 from collections import defaultdict
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -391,11 +393,19 @@ def dashboard(
             .values_list(dimension, "year", "month", "o", "r")
         )
     cells = _cells(sums)
+    all_keys = {key for key, _y in cells}
+    # the sums over every key (KPIs, total row, trend), added up once
+    totals = {
+        (in_year, which): _series(cells, all_keys, in_year, which)
+        for in_year in (year - 1, year)
+        for which in (0, 1)
+    }
 
     def series(keys, in_year: int, index: int) -> list[Decimal]:
+        if keys is all_keys:
+            return totals[(in_year, index)]
         return _series(cells, keys, in_year, index)
 
-    all_keys = {key for key, _y in cells}
     visible_targets = _dashboard_targets(actor, year=year, level=level, by=by)
     index = 0 if metric == TargetMetric.ORDER_AMOUNT else 1
 
@@ -623,11 +633,14 @@ def _unit_rows(
 
 
 def _series(cells: dict, keys, in_year: int, index: int) -> list[Decimal]:
+    """The 12 monthly sums of `keys` in a year (index 0: order amount, 1: receipts)."""
     months = [ZERO] * 12
     for key in keys:
         pair = cells.get((key, in_year))
         if pair is not None:
-            months = [a + b for a, b in zip(months, pair[index], strict=True)]
+            values = pair[index]
+            for month in range(12):
+                months[month] += values[month]
     return months
 
 
@@ -720,27 +733,39 @@ def _people_filter(scope: Scope, level: str, members: list[int], owner: str, uni
 
 def _board(key, label, kind, values: dict[int, Any], *, actor, level, limit) -> dict[str, Any]:
     """One ranking: positions (ties share one), the top `limit` (everyone for "self") and the
-    actor's own row. Only the rows shown are built: company-wide there are thousands."""
-    ordered = sorted(
-        ((uid, v) for uid, v in values.items() if uid is not None and v), key=lambda x: -x[1]
-    )
+    actor's own row. Only the rows shown are built: company-wide there are thousands, so the
+    top is taken with a heap rather than by sorting everyone."""
+    actor_id = actor.pk  # once: the request's user is a lazy object
+    ranked = [(v, uid) for uid, v in values.items() if uid is not None and v]
+    first = itemgetter(0)
+    if level == "self":
+        top = sorted(ranked, key=first, reverse=True)
+    else:
+        top = heapq.nlargest(limit, ranked, key=first)
     shown, mine, position, previous = [], None, 0, None
-    for index, (user_id, value) in enumerate(ordered, start=1):
+    for index, (value, user_id) in enumerate(top, start=1):
         if value != previous:
             position, previous = index, value
-        # the top (everyone for "self"), and the actor's own place even below the top
-        if level == "self" or index <= limit or user_id == actor.pk:
-            row = {"position": position, "user_id": user_id, "value": value}
-            shown.append(row)
-            if user_id == actor.pk:
-                mine = row
+        row = {"position": position, "user_id": user_id, "value": value}
+        shown.append(row)
+        if user_id == actor_id:
+            mine = row
+    if mine is None:  # the actor's own place, below the top
+        own = values.get(actor_id)
+        if own:
+            mine = {
+                "position": 1 + sum(1 for value, _user in ranked if value > own),
+                "user_id": actor_id,
+                "value": own,
+            }
+            shown.append(mine)
     return {
         "key": key,
         "label": label,
         "kind": kind,
         "rows": shown,
         "me": mine,
-        "count": len(ordered),
+        "count": len(ranked),
     }
 
 
