@@ -31,3 +31,13 @@
     });
   });
 })();
+
+// On a narrow screen the grid scrolls sideways: start at the chosen month, not at January.
+document.addEventListener("DOMContentLoaded", () => {
+  const grid = document.getElementById("md-grid");
+  const month = grid && grid.querySelector("thead th.table-primary");
+  if (!month) return;
+  const holder = grid.parentElement;
+  if (holder.scrollWidth <= holder.clientWidth) return;
+  holder.scrollLeft = month.offsetLeft - grid.querySelector("thead th").offsetWidth;
+});
