@@ -210,8 +210,15 @@ class TestUnitGrid:
         )
         whole = selectors.dashboard(actor=figures.manager, year=2026, month=3)
         every = self.rows(whole["rows"])
-        assert list(every) == [row["label"] for row in whole["rows"]]
-        assert {"上海分公司", "销售三组"} <= set(every)
+        # tree order, siblings as created (by id, not by the path's text: "/2/10/" < "/2/4/")
+        assert list(every) == [
+            "营销部",
+            "销售一组",
+            "销售二组",
+            "华东大区",
+            "上海分公司",
+            "销售三组",
+        ]
         for label, row in self.rows(top["rows"]).items():
             assert every[label]["months"] == row["months"]
             assert every[label]["year"] == row["year"]

@@ -286,11 +286,14 @@ class _Target(NamedTuple):
     months: tuple[Decimal, ...]
 
 
-def _dashboard_targets(actor, *, year: int, level: str, by: str) -> list[_Target]:
+def _dashboard_targets(
+    actor, *, year: int, level: str, by: str, under: str | None = None
+) -> list[_Target]:
+    rows = target_list(actor=actor).filter(year=year, subject__in=_target_subjects(level, by))
+    if under is not None:  # the unit targets of a subtree only
+        rows = rows.filter(department__path__startswith=under)
     rows = (
-        target_list(actor=actor)
-        .filter(year=year, subject__in=_target_subjects(level, by))
-        .select_related(None)
+        rows.select_related(None)
         .order_by()
         .values_list(
             "metric", "subject", "department_id", "user_id", "department__path", *MONTH_FIELDS
@@ -597,7 +600,10 @@ def _unit_rows(
             if ancestor in wanted:
                 covered[ancestor].add(key)
     rows = []
-    for unit in sorted((tree[pk] for pk in wanted), key=lambda u: u.path):
+    # tree order, siblings by id (as created) rather than by the path's text ("/10/" < "/9/")
+    for unit in sorted(
+        (tree[pk] for pk in wanted), key=lambda u: [int(pk) for pk in u.path.strip("/").split("/")]
+    ):
         target = unit_targets.get(unit.pk)
         row = _row(
             unit.name,
@@ -671,8 +677,8 @@ def dashboard_unit_rows(
     cells = _cells(_unit_sums(scope, [year - 1, year], under=unit))
     targets = [
         t
-        for t in _dashboard_targets(actor, year=year, level=level, by="unit")
-        if t.metric == metric and t.path.startswith(unit)
+        for t in _dashboard_targets(actor, year=year, level=level, by="unit", under=unit)
+        if t.metric == metric
     ]
     rows = _unit_rows(
         scope,
