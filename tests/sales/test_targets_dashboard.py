@@ -116,6 +116,28 @@ class TestDashboardByRole:
         rows = {row["label"]: row["months"][2]["actual"] for row in data["rows"]}
         assert rows == {"王芳": D("1000.00"), "孙浩": D("500.00"), "吴涛": D("2000.00")}
 
+    def test_the_page_shows_one_page_of_people(self, figures, monkeypatch):
+        monkeypatch.setattr(selectors, "PERSON_PAGE_SIZE", 2)
+
+        def page(number):
+            return selectors.dashboard(
+                actor=figures.manager,
+                year=2026,
+                month=3,
+                by="person",
+                grid=selectors.GRID_TOP,
+                page=number,
+            )
+
+        first, second = page(1), page(2)
+        assert [row["label"] for row in first["rows"]] == ["吴涛", "孙浩"]  # by name
+        assert [row["label"] for row in second["rows"]] == ["王芳"]
+        assert first["person_page"] == {"number": 1, "pages": 2, "count": 3}
+        assert page(99)["person_page"]["number"] == 2  # past the end: the last page
+        everyone = selectors.dashboard(actor=figures.manager, year=2026, month=3, by="person")
+        assert len(everyone["rows"]) == 3
+        assert first["total"] == second["total"] == everyone["total"]
+
     def test_a_leader_sees_only_the_group(self, figures):
         data = selectors.dashboard(actor=figures.leader1, year=2026, month=3)
         assert [row["label"] for row in data["rows"]] == ["销售一组"]
@@ -192,7 +214,7 @@ class TestUnitGrid:
 
     def test_the_manager_starts_with_their_unit_and_the_level_below(self, figures, region_tree):
         data = selectors.dashboard(
-            actor=figures.manager, year=2026, month=3, unit_rows=selectors.GRID_TOP
+            actor=figures.manager, year=2026, month=3, grid=selectors.GRID_TOP
         )
         rows = self.rows(data["rows"])
         assert set(rows) == {"营销部", "华东大区", "销售一组", "销售二组"}
@@ -206,7 +228,7 @@ class TestUnitGrid:
 
     def test_every_row_keeps_its_numbers_in_the_whole_grid(self, figures, region_tree):
         top = selectors.dashboard(
-            actor=figures.manager, year=2026, month=3, unit_rows=selectors.GRID_TOP
+            actor=figures.manager, year=2026, month=3, grid=selectors.GRID_TOP
         )
         whole = selectors.dashboard(actor=figures.manager, year=2026, month=3)
         every = self.rows(whole["rows"])

@@ -187,6 +187,21 @@ class TestDashboardUnitGrid:
         client = as_user(getattr(sales_personas, who))
         assert client.get(self.url(sales_personas.units["S1"])).status_code == 403
 
+    def test_by_person_the_page_has_pages(self, targets, sales_personas, as_user, monkeypatch):
+        from marketdesk.sales import selectors_targets
+
+        monkeypatch.setattr(selectors_targets, "PERSON_PAGE_SIZE", 1)
+        client = as_user(sales_personas.manager)
+        params = {"year": 2026, "month": 3, "by": "person"}
+        first = client.get("/sales/dashboard/", params).content.decode()
+        assert 'id="md-grid-pages"' in first and "Page 1 of 2" in first
+        assert "page=2#md-grid" in first
+        second = client.get("/sales/dashboard/", {**params, "page": 2}).content.decode()
+        assert "Page 2 of 2" in second and "page=1#md-grid" in second
+        body = client.get("/sales/dashboard/", {**params, "format": "csv"})
+        text = b"".join(body.streaming_content).decode("utf-8-sig")
+        assert "王芳" in text and "吴涛" in text  # the export: everyone
+
     def test_the_export_has_every_unit(self, targets, region_tree, sales_personas, as_user):
         response = as_user(sales_personas.manager).get(
             "/sales/dashboard/", {"year": 2026, "format": "csv"}

@@ -46,7 +46,8 @@ FIELD = {TargetMetric.ORDER_AMOUNT: "order_amount", TargetMetric.RECEIPTS: "rece
 RANKING_LIMIT = 10
 PICK = {TargetMetric.ORDER_AMOUNT: "ord", TargetMetric.RECEIPTS: "rec"}
 GRID_ALL = "all"  # every row of the dashboard's unit grid (export, API)
-GRID_TOP = "top"  # the viewer's top units and the level below them (the page)
+GRID_TOP = "top"  # the page: the viewer's top units and the level below, or a page of people
+PERSON_PAGE_SIZE = 50
 
 
 def money(value) -> Decimal:
@@ -367,17 +368,19 @@ def dashboard(
     metric: str = TargetMetric.ORDER_AMOUNT,
     by: str = "unit",
     rankings_period: str = "month",
-    unit_rows: str = GRID_ALL,
+    grid: str = GRID_ALL,
+    page: int = 1,
 ) -> dict[str, Any]:
     """Everything the dashboard shows, for the actor's scope: KPI cards for order amount and
     receipts (year, month, year to date, MoM, YoY), the month x unit (or person) grid of the
     chosen metric with targets, the 12-month trend, rankings and the funnel.
 
     The unit grid is a tree: a row per unit with figures or a target, and per unit in the
-    scope above them (its figures are the sum of everything below). `unit_rows=GRID_TOP`
-    gives only the top units of the viewer and the level below them (what the page shows
-    first; `dashboard_unit_rows` gives a unit's children when it is opened); `GRID_ALL`
-    gives every row (the export and the API)."""
+    scope above them (its figures are the sum of everything below). `grid=GRID_TOP` is what
+    the page shows: by unit only the top units of the viewer and the level below them
+    (`dashboard_unit_rows` gives a unit's children when it is opened), by person one `page`
+    of PERSON_PAGE_SIZE people (`person_page`: number, pages, count); `GRID_ALL` gives every
+    row (the export and the API)."""
     scope = scope_for(actor, SalesPerm.VIEW_DASHBOARD)
     level = level_of(scope)
     if level == "self":
@@ -460,6 +463,7 @@ def dashboard(
     # The grid of the chosen metric.
     of_metric = [t for t in visible_targets if t.metric == metric]
     rows = []
+    person_page = None
     if by == "unit":
         rows = _unit_rows(
             scope,
@@ -468,7 +472,7 @@ def dashboard(
             year=year,
             month=month,
             index=index,
-            shown=None if unit_rows == GRID_ALL else GRID_TOP,
+            shown=None if grid == GRID_ALL else GRID_TOP,
         )
     else:
         person_targets = {t.user_id: t for t in of_metric if t.subject == TargetSubject.PERSON}
@@ -479,7 +483,15 @@ def dashboard(
                 all_keys.add(actor.pk)
         owner_ids = all_keys | set(person_targets)
         names = _names(owner_ids)
-        for owner_id in sorted(owner_ids, key=lambda pk: names.get(pk, "")):
+        people = sorted(owner_ids, key=lambda pk: names.get(pk, ""))
+        pages = max(1, -(-len(people) // PERSON_PAGE_SIZE))
+        if grid == GRID_TOP:  # one page of people (a company has thousands)
+            page = min(max(page, 1), pages)
+            people = people[(page - 1) * PERSON_PAGE_SIZE : page * PERSON_PAGE_SIZE]
+        else:
+            page = 1
+        person_page = {"number": page, "pages": pages, "count": len(owner_ids)}
+        for owner_id in people:
             target = person_targets.get(owner_id)
             rows.append(
                 _row(
@@ -508,6 +520,7 @@ def dashboard(
         "by": by,
         "kpis": kpis,
         "rows": rows,
+        "person_page": person_page,
         "total": total,
         "trend": {
             "target": [cell["target"] for cell in total["months"]],

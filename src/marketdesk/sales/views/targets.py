@@ -244,8 +244,9 @@ def dashboard(request):
         metric=metric,
         by=by,
         rankings_period="year" if request.GET.get("period") == "year" else "month",
-        # the page opens with the top units; the export has every unit
-        unit_rows=selectors.GRID_ALL if export else selectors.GRID_TOP,
+        # the page opens with the top units (or a page of people); the export has every row
+        grid=selectors.GRID_ALL if export else selectors.GRID_TOP,
+        page=_int(request.GET.get("page"), 1, 1, 10**6),
     )
     if export:
         rows = [*data["rows"], data["total"]]
