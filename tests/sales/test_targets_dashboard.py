@@ -135,8 +135,9 @@ class TestDashboardByRole:
         assert first["person_page"] == {"number": 1, "pages": 2, "count": 3}
         assert page(99)["person_page"]["number"] == 2  # past the end: the last page
         everyone = selectors.dashboard(actor=figures.manager, year=2026, month=3, by="person")
-        assert len(everyone["rows"]) == 3
+        assert everyone["rows"] == first["rows"] + second["rows"]  # same rows, same numbers
         assert first["total"] == second["total"] == everyone["total"]
+        assert first["kpis"] == everyone["kpis"]
 
     def test_a_leader_sees_only_the_group(self, figures):
         data = selectors.dashboard(actor=figures.leader1, year=2026, month=3)
@@ -162,6 +163,10 @@ class TestDashboardByRole:
         assert data["total"]["months"][2]["actual"] == D("1570.00")
         by_person = selectors.dashboard(actor=figures.leader1, year=2026, month=3, by="person")
         assert by_person["total"]["months"][2]["actual"] == D("1570.00")
+        paged = selectors.dashboard(
+            actor=figures.leader1, year=2026, month=3, by="person", grid=selectors.GRID_TOP
+        )
+        assert paged["total"] == by_person["total"] and paged["rows"] == by_person["rows"]
         company = selectors.dashboard(actor=figures.management, year=2026, month=3)
         assert company["total"]["months"][2]["actual"] == D("3570.00")
 

@@ -288,11 +288,13 @@ class _Target(NamedTuple):
 
 
 def _dashboard_targets(
-    actor, *, year: int, level: str, by: str, under: str | None = None
+    actor, *, year: int, level: str, by: str, under: str | None = None, users=None
 ) -> list[_Target]:
     rows = target_list(actor=actor).filter(year=year, subject__in=_target_subjects(level, by))
     if under is not None:  # the unit targets of a subtree only
         rows = rows.filter(department__path__startswith=under)
+    if users is not None:  # the person targets of these people only
+        rows = rows.filter(user_id__in=list(users))
     rows = (
         rows.select_related(None)
         .order_by()
@@ -390,7 +392,10 @@ def dashboard(
     dimension = "department_id" if by == "unit" else "owner_id"
     # {(key, year): ([12 order amounts], [12 receipts])} for this year and last: each cell is
     # read once, and a row adds up only the keys it covers.
-    if by == "unit":
+    # The page's people grid reads everyone's figures only as the unit sums (for the totals)
+    # and the cells and targets of its page of people (`_person_page`).
+    paged = by == "person" and grid == GRID_TOP and level != "self"
+    if by == "unit" or paged:
         sums = _unit_sums(scope, [year - 1, year])
     else:
         sums = (
@@ -412,7 +417,7 @@ def dashboard(
             return totals[(in_year, index)]
         return _series(cells, keys, in_year, index)
 
-    visible_targets = _dashboard_targets(actor, year=year, level=level, by=by)
+    visible_targets = _dashboard_targets(actor, year=year, level=level, by="unit" if paged else by)
     index = 0 if metric == TargetMetric.ORDER_AMOUNT else 1
 
     # Totals and KPI cards (both metrics).
@@ -474,6 +479,10 @@ def dashboard(
             index=index,
             shown=None if grid == GRID_ALL else GRID_TOP,
         )
+    elif paged:
+        rows, person_page = _person_page(
+            actor, rollups, year=year, month=month, metric=metric, level=level, page=page
+        )
     else:
         person_targets = {t.user_id: t for t in of_metric if t.subject == TargetSubject.PERSON}
         if level == "self":
@@ -484,13 +493,7 @@ def dashboard(
         owner_ids = all_keys | set(person_targets)
         names = _names(owner_ids)
         people = sorted(owner_ids, key=lambda pk: names.get(pk, ""))
-        pages = max(1, -(-len(people) // PERSON_PAGE_SIZE))
-        if grid == GRID_TOP:  # one page of people (a company has thousands)
-            page = min(max(page, 1), pages)
-            people = people[(page - 1) * PERSON_PAGE_SIZE : page * PERSON_PAGE_SIZE]
-        else:
-            page = 1
-        person_page = {"number": page, "pages": pages, "count": len(owner_ids)}
+        person_page = {"number": 1, "pages": 1, "count": len(owner_ids)}
         for owner_id in people:
             target = person_targets.get(owner_id)
             rows.append(
@@ -535,6 +538,50 @@ def dashboard(
         ),
         "status": rollup_status(),
     }
+
+
+def _person_page(
+    actor, rollups: QuerySet, *, year: int, month: int, metric: str, level: str, page: int
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One page of the by-person grid (PERSON_PAGE_SIZE people by name) and its place
+    (number, pages, count): everyone's ids and names are read to sort them, but cells and
+    targets only for the people of the page (a company has thousands)."""
+    targeted = (
+        target_list(actor=actor)
+        .filter(year=year, metric=metric, subject=TargetSubject.PERSON)
+        .order_by()
+        .values_list("user_id", flat=True)
+    )
+    owner_ids = set(rollups.values_list("owner_id", flat=True).distinct()) | set(targeted)
+    names = _names(owner_ids)
+    people = sorted(owner_ids, key=lambda pk: names.get(pk, ""))
+    pages = max(1, -(-len(people) // PERSON_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    people = people[(page - 1) * PERSON_PAGE_SIZE : page * PERSON_PAGE_SIZE]
+    cells = _cells(
+        rollups.filter(owner_id__in=people)
+        .values("owner_id", "year", "month")
+        .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
+        .values_list("owner_id", "year", "month", "o", "r")
+    )
+    targets = {
+        t.user_id: t
+        for t in _dashboard_targets(actor, year=year, level=level, by="person", users=people)
+        if t.subject == TargetSubject.PERSON and t.metric == metric
+    }
+    index = 0 if metric == TargetMetric.ORDER_AMOUNT else 1
+    rows = [
+        _row(
+            names.get(owner_id, str(owner_id)),
+            f"person-{owner_id}",
+            _target_months([targets[owner_id]]) if owner_id in targets else None,
+            _series(cells, {owner_id}, year, index),
+            _series(cells, {owner_id}, year - 1, index),
+            month,
+        )
+        for owner_id in people
+    ]
+    return rows, {"number": page, "pages": pages, "count": len(owner_ids)}
 
 
 # The unit grid: a tree of units ---------------------------------------------------------------
