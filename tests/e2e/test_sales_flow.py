@@ -274,3 +274,73 @@ def test_an_order_is_approved_shipped_in_two_parts_and_paid(
     sales.goto("/sales/dashboard/")
     expect(sales.locator("#md-kpi-orders")).to_contain_text("¥36,080.00")
     expect(sales.locator("#md-kpi-receipts")).to_contain_text("¥20,000.00")
+
+
+PHONE = {
+    "viewport": {"width": 375, "height": 812},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def test_the_manager_opens_and_closes_units_of_the_dashboard_grid_on_a_phone(
+    open_page, e2e_personas, sign_in, results_dir
+):
+    """张伟's grid starts with 营销部 and the level below; tapping the arrow of 华东大区 loads
+    上海分公司 (htmx), whose arrow loads 销售三组; closing the region hides both, opening it
+    again shows only the branch. The page itself never scrolls sideways (the grid does)."""
+    from tests.sales.test_targets_rollups import make_order
+
+    people, units = e2e_personas, e2e_personas.units
+    root = people.management.__class__.objects.get(username="system")
+    parent = units["MKT"]
+    for key, name, code in [("EAST", "华东大区", "EAST"), ("SH", "上海分公司", "SH")]:
+        parent = units[key] = org_services.department_create(
+            actor=root, name=name, code=code, kind="department", parent=parent
+        )
+    units["SH3"] = org_services.department_create(
+        actor=root, name="销售三组", code="SH-S3", kind="group", parent=parent
+    )
+    customer = crm_services.customer_create(
+        actor=people.sales2, kind="company", name=CUSTOMER, level="B", source="exhibition"
+    )
+    today = timezone.localdate()
+    make_order(
+        customer=customer,
+        owner=people.sales2,
+        department=units["SH3"],
+        order_date=today,
+        total="400.00",
+    )
+    rollups_process()
+
+    page = open_page(**PHONE)
+    sign_in(page, "manager")
+    page.goto("/sales/dashboard/")
+    grid = page.locator("#md-grid")
+    region = grid.locator(f"tr[data-row='unit-{units['EAST'].pk}']")
+    branch = grid.locator(f"tr[data-row='unit-{units['SH'].pk}']")
+    group = grid.locator(f"tr[data-row='unit-{units['SH3'].pk}']")
+    expect(region).to_contain_text("400.00")
+    expect(branch).to_have_count(0)
+
+    region.locator("[data-md-grid-toggle]").tap()
+    expect(branch).to_be_visible()
+    expect(branch).to_contain_text("上海分公司")
+    expect(region.locator("[data-md-grid-toggle]")).to_have_attribute("aria-expanded", "true")
+    branch.locator("[data-md-grid-toggle]").tap()
+    expect(group).to_be_visible()
+    expect(group).to_contain_text("400.00")
+    page.screenshot(path=str(results_dir / "mobile-sales-dashboard-grid.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    if today.month > 2:  # the grid starts scrolled to this month, not January
+        assert page.evaluate("document.querySelector('#md-grid').parentElement.scrollLeft") > 0
+
+    region.locator("[data-md-grid-toggle]").tap()
+    expect(branch).to_be_hidden()
+    expect(group).to_be_hidden()
+    region.locator("[data-md-grid-toggle]").tap()
+    expect(branch).to_be_visible()
+    expect(group).to_be_hidden()
+    expect(branch).to_have_count(1)  # shown again, not loaded twice

@@ -134,3 +134,45 @@ def customer(sales_personas):
         is_primary=True,
     )
     return customer
+
+
+@pytest.fixture
+def region_tree(sales_personas, customer):
+    """A deeper branch of 营销部 for the dashboard's unit grid: 华东大区 > 上海分公司 > 销售三组,
+    with an order of 400.00 by sales2 (吴涛) booked in 销售三组 in March 2026 and a 2026
+    order-amount target of 100.00 a month for 上海分公司. Returns the three units by key."""
+    from marketdesk.sales.models import TargetMetric, TargetSubject
+    from marketdesk.sales.services import targets as target_services
+
+    from .test_targets_rollups import make_order
+
+    root = sales_personas.management.__class__.objects.get(username="system")
+    units = {}
+    parent = sales_personas.units["MKT"]
+    for key, name, code, kind in [
+        ("region", "华东大区", "EAST", "department"),
+        ("branch", "上海分公司", "SH", "department"),
+        ("group", "销售三组", "SH-S3", "group"),
+    ]:
+        parent = units[key] = org_services.department_create(
+            actor=root, name=name, code=code, kind=kind, parent=parent
+        )
+    for employee in sales_personas.employees.values():
+        employee.user.__dict__.pop("_scope_cache", None)  # scopes now cover the new units
+    make_order(
+        customer=customer,
+        owner=sales_personas.sales2,
+        department=units["group"],
+        order_date=datetime.date(2026, 3, 12),
+        total="400.00",
+    )
+    target_services.target_create(
+        actor=sales_personas.manager,
+        year=2026,
+        metric=TargetMetric.ORDER_AMOUNT,
+        subject=TargetSubject.DEPARTMENT,
+        department=units["branch"],
+        months=[Decimal("100.00")] * 12,
+    )
+    target_services.rollups_process()
+    return units

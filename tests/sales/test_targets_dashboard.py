@@ -8,6 +8,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 
 from marketdesk.core import metrics
@@ -89,7 +90,16 @@ class TestDashboardByRole:
         data = selectors.dashboard(actor=figures.manager, year=2026, month=3)
         assert data["level"] == "unit"
         rows = {row["label"]: row for row in data["rows"]}
-        assert set(rows) == {"销售一组", "销售二组"}
+        # 营销部 (the manager's unit, no figures or target of its own) sums the groups below
+        assert [row["label"] for row in data["rows"]] == ["营销部", "销售一组", "销售二组"]
+        assert rows["营销部"]["months"][2] == {
+            "target": D("0.00"),
+            "actual": D("3500.00"),
+            "rate": None,
+        }
+        assert rows["营销部"]["children"] == 2 and rows["销售一组"]["parent"] == "unit-" + str(
+            figures.units["MKT"].pk
+        )
         assert rows["销售一组"]["months"][2] == {
             "target": D("1000.00"),
             "actual": D("1500.00"),
@@ -105,6 +115,29 @@ class TestDashboardByRole:
         data = selectors.dashboard(actor=figures.manager, year=2026, month=3, by="person")
         rows = {row["label"]: row["months"][2]["actual"] for row in data["rows"]}
         assert rows == {"王芳": D("1000.00"), "孙浩": D("500.00"), "吴涛": D("2000.00")}
+
+    def test_the_page_shows_one_page_of_people(self, figures, monkeypatch):
+        monkeypatch.setattr(selectors, "PERSON_PAGE_SIZE", 2)
+
+        def page(number):
+            return selectors.dashboard(
+                actor=figures.manager,
+                year=2026,
+                month=3,
+                by="person",
+                grid=selectors.GRID_TOP,
+                page=number,
+            )
+
+        first, second = page(1), page(2)
+        assert [row["label"] for row in first["rows"]] == ["吴涛", "孙浩"]  # by name
+        assert [row["label"] for row in second["rows"]] == ["王芳"]
+        assert first["person_page"] == {"number": 1, "pages": 2, "count": 3}
+        assert page(99)["person_page"]["number"] == 2  # past the end: the last page
+        everyone = selectors.dashboard(actor=figures.manager, year=2026, month=3, by="person")
+        assert everyone["rows"] == first["rows"] + second["rows"]  # same rows, same numbers
+        assert first["total"] == second["total"] == everyone["total"]
+        assert first["kpis"] == everyone["kpis"]
 
     def test_a_leader_sees_only_the_group(self, figures):
         data = selectors.dashboard(actor=figures.leader1, year=2026, month=3)
@@ -130,6 +163,10 @@ class TestDashboardByRole:
         assert data["total"]["months"][2]["actual"] == D("1570.00")
         by_person = selectors.dashboard(actor=figures.leader1, year=2026, month=3, by="person")
         assert by_person["total"]["months"][2]["actual"] == D("1570.00")
+        paged = selectors.dashboard(
+            actor=figures.leader1, year=2026, month=3, by="person", grid=selectors.GRID_TOP
+        )
+        assert paged["total"] == by_person["total"] and paged["rows"] == by_person["rows"]
         company = selectors.dashboard(actor=figures.management, year=2026, month=3)
         assert company["total"]["months"][2]["actual"] == D("3570.00")
 
@@ -171,6 +208,107 @@ class TestDashboardByRole:
         data = selectors.dashboard(actor=figures.management, year=2026, month=1)
         assert data["kpis"][0]["previous_month"] == D("400.00")
         assert data["kpis"][0]["mom"] == D("-75.0")
+
+
+class TestUnitGrid:
+    """The unit grid is a tree: the page shows the viewer's top units and the level below;
+    a unit's children come from `dashboard_unit_rows`, within the viewer's scope."""
+
+    def rows(self, data_rows):
+        return {row["label"]: row for row in data_rows}
+
+    def test_the_manager_starts_with_their_unit_and_the_level_below(self, figures, region_tree):
+        data = selectors.dashboard(
+            actor=figures.manager, year=2026, month=3, grid=selectors.GRID_TOP
+        )
+        rows = self.rows(data["rows"])
+        assert set(rows) == {"营销部", "华东大区", "销售一组", "销售二组"}
+        assert rows["营销部"]["months"][2]["actual"] == D("3900.00")
+        assert rows["营销部"]["open"] and rows["营销部"]["children"] == 3
+        region = rows["华东大区"]
+        assert region["months"][2]["actual"] == D("400.00")
+        assert region["children"] == 1 and not region["open"]
+        assert region["parent"] == f"unit-{figures.units['MKT'].pk}"
+        assert data["total"]["months"][2]["actual"] == D("3900.00")
+
+    def test_every_row_keeps_its_numbers_in_the_whole_grid(self, figures, region_tree):
+        top = selectors.dashboard(
+            actor=figures.manager, year=2026, month=3, grid=selectors.GRID_TOP
+        )
+        whole = selectors.dashboard(actor=figures.manager, year=2026, month=3)
+        every = self.rows(whole["rows"])
+        # tree order, siblings as created (by id, not by the path's text: "/2/10/" < "/2/4/")
+        assert list(every) == [
+            "营销部",
+            "销售一组",
+            "销售二组",
+            "华东大区",
+            "上海分公司",
+            "销售三组",
+        ]
+        for label, row in self.rows(top["rows"]).items():
+            assert every[label]["months"] == row["months"]
+            assert every[label]["year"] == row["year"]
+        assert every["上海分公司"]["months"][2] == {
+            "target": D("100.00"),
+            "actual": D("400.00"),
+            "rate": D("400.0"),
+        }
+        assert whole["total"] == top["total"] and whole["kpis"] == top["kpis"]
+
+    def test_opening_a_unit_gives_its_children(self, figures, region_tree):
+        units = region_tree
+        (branch,) = selectors.dashboard_unit_rows(
+            actor=figures.manager, unit_id=units["region"].pk, year=2026, month=3
+        )
+        assert branch["label"] == "上海分公司" and branch["children"] == 1
+        assert branch["months"][2]["target"] == D("100.00")
+        (group,) = selectors.dashboard_unit_rows(
+            actor=figures.manager, unit_id=units["branch"].pk, year=2026, month=3
+        )
+        assert group["label"] == "销售三组" and group["children"] == 0
+        assert group["months"][2]["actual"] == D("400.00")
+        assert group["months"][2]["target"] == D("0.00")
+        management = selectors.dashboard_unit_rows(
+            actor=figures.management, unit_id=units["region"].pk, year=2026, month=3
+        )
+        assert [row["label"] for row in management] == ["上海分公司"]
+        receipts = selectors.dashboard_unit_rows(
+            actor=figures.manager,
+            unit_id=units["branch"].pk,
+            year=2026,
+            month=3,
+            metric=TargetMetric.RECEIPTS,
+        )
+        assert receipts[0]["months"][2]["actual"] == D("0.00")
+
+    @pytest.mark.parametrize(
+        ("who", "unit"),
+        [
+            ("leader1", "region"),  # outside the group leader's scope
+            ("sales1", "region"),  # a salesperson has no unit grid
+            ("sales1", "S1"),
+            ("manager", "GM"),  # outside the manager's scope
+            ("manager", "PRO"),  # in scope, but no figures: not a row
+            ("outsider", "S1"),  # no dashboard permission
+        ],
+    )
+    def test_a_unit_that_is_not_a_row_of_the_viewer_is_404(self, figures, region_tree, who, unit):
+        units = {**figures.units, **region_tree}
+        with pytest.raises(Http404):
+            selectors.dashboard_unit_rows(
+                actor=getattr(figures, who), unit_id=units[unit].pk, year=2026, month=3
+            )
+
+    def test_an_unknown_unit_is_404(self, figures):
+        with pytest.raises(Http404):
+            selectors.dashboard_unit_rows(actor=figures.manager, unit_id=10**9, year=2026, month=3)
+
+    def test_a_leader_opens_their_group_to_nothing(self, figures, region_tree):
+        rows = selectors.dashboard_unit_rows(
+            actor=figures.leader1, unit_id=figures.units["S1"].pk, year=2026, month=3
+        )
+        assert rows == []
 
 
 class TestRankings:

@@ -131,6 +131,87 @@ class TestDashboardPage:
         assert SalesRollup.objects.count() == 1
 
 
+class TestDashboardUnitGrid:
+    """The page opens with the viewer's top units; a unit's children load through htmx from
+    /sales/dashboard/units/<id>/ with the same scope (404 outside it)."""
+
+    def url(self, unit):
+        return f"/sales/dashboard/units/{unit.pk}/"
+
+    def test_the_manager_sees_the_top_units_and_opens_the_region(
+        self, targets, region_tree, sales_personas, as_user
+    ):
+        client = as_user(sales_personas.manager)
+        page = client.get("/sales/dashboard/", {"year": 2026, "month": 3}).content.decode()
+        region, branch = region_tree["region"], region_tree["branch"]
+        assert f'data-row="unit-{sales_personas.units["MKT"].pk}"' in page
+        assert f'data-row="unit-{region.pk}"' in page
+        assert "上海分公司" not in page and "销售三组" not in page  # below the region: closed
+        assert (
+            f'hx-get="/sales/dashboard/units/{region.pk}/?year=2026&amp;month=3&amp;metric=orders"'
+            in page
+        )
+        assert "sales/grid.js" in page and 'aria-expanded="true"' in page
+        response = client.get(
+            self.url(region), {"year": 2026, "month": 3, "metric": "orders"}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+        rows = response.content.decode()
+        assert rows.startswith(f'<tr data-row="unit-{branch.pk}"')
+        assert f'data-parent="unit-{region.pk}"' in rows and "上海分公司" in rows
+        assert "400.00" in rows and "100.00 · " in rows  # actual, target
+        assert f"/sales/dashboard/units/{branch.pk}/" in rows  # 销售三组 below, still closed
+        group = client.get(self.url(branch), {"year": 2026, "month": 3}).content.decode()
+        assert "销售三组" in group and "hx-get" not in group
+
+    def test_management_opens_any_unit_with_figures(
+        self, targets, region_tree, sales_personas, as_user
+    ):
+        response = as_user(sales_personas.management).get(self.url(region_tree["region"]))
+        assert response.status_code == 200
+
+    @pytest.mark.parametrize("who", ["leader1", "sales1"])
+    def test_units_outside_the_scope_are_404(
+        self, targets, region_tree, sales_personas, as_user, who
+    ):
+        client = as_user(getattr(sales_personas, who))
+        assert client.get(self.url(region_tree["region"])).status_code == 404
+        assert client.get("/sales/dashboard/units/999999/").status_code == 404
+
+    def test_the_manager_gets_404_outside_their_scope(self, targets, sales_personas, as_user):
+        client = as_user(sales_personas.manager)
+        assert client.get(self.url(sales_personas.units["GM"])).status_code == 404
+
+    @pytest.mark.parametrize("who", ["promo", "outsider", "service"])
+    def test_without_the_permission_it_is_forbidden(self, targets, sales_personas, as_user, who):
+        client = as_user(getattr(sales_personas, who))
+        assert client.get(self.url(sales_personas.units["S1"])).status_code == 403
+
+    def test_by_person_the_page_has_pages(self, targets, sales_personas, as_user, monkeypatch):
+        from marketdesk.sales import selectors_targets
+
+        monkeypatch.setattr(selectors_targets, "PERSON_PAGE_SIZE", 1)
+        client = as_user(sales_personas.manager)
+        params = {"year": 2026, "month": 3, "by": "person"}
+        first = client.get("/sales/dashboard/", params).content.decode()
+        assert 'id="md-grid-pages"' in first and "Page 1 of 2" in first
+        assert "page=2#md-grid" in first
+        second = client.get("/sales/dashboard/", {**params, "page": 2}).content.decode()
+        assert "Page 2 of 2" in second and "page=1#md-grid" in second
+        body = client.get("/sales/dashboard/", {**params, "format": "csv"})
+        text = b"".join(body.streaming_content).decode("utf-8-sig")
+        assert "王芳" in text and "吴涛" in text  # the export: everyone
+
+    def test_the_export_has_every_unit(self, targets, region_tree, sales_personas, as_user):
+        response = as_user(sales_personas.manager).get(
+            "/sales/dashboard/", {"year": 2026, "format": "csv"}
+        )
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert all(
+            name in body for name in ("营销部", "华东大区", "上海分公司", "销售三组", "销售一组")
+        )
+
+
 class TestTargetPages:
     @pytest.mark.parametrize("language", ["zh-hans", "en"])
     def test_list_and_detail(self, targets, sales_personas, as_user, language):

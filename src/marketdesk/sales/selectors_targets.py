@@ -11,8 +11,10 @@ units below them, management and finance everything)."""
 from __future__ import annotations
 
 import datetime
+import heapq
 from collections import defaultdict
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -43,6 +45,9 @@ ZERO = Decimal("0.00")
 FIELD = {TargetMetric.ORDER_AMOUNT: "order_amount", TargetMetric.RECEIPTS: "receipt_amount"}
 RANKING_LIMIT = 10
 PICK = {TargetMetric.ORDER_AMOUNT: "ord", TargetMetric.RECEIPTS: "rec"}
+GRID_ALL = "all"  # every row of the dashboard's unit grid (export, API)
+GRID_TOP = "top"  # the page: the viewer's top units and the level below, or a page of people
+PERSON_PAGE_SIZE = 50
 
 
 def money(value) -> Decimal:
@@ -233,11 +238,17 @@ def _rollups_in(scope: Scope) -> QuerySet[SalesRollup]:
     return rows.filter(condition)
 
 
-def _unit_sums(scope: Scope, years: list[int]) -> list[tuple]:
+def _unit_sums(scope: Scope, years: list[int], under: str | None = None) -> list[tuple]:
     """(unit, year, month, order amount, receipts) of the units in the scope, from the unit
     rollups, plus the scope's own person's cells booked in units outside it (a (unit, year,
-    month) may come twice: the caller adds them up)."""
+    month) may come twice: the caller adds them up). `under`: only the units whose path
+    starts with this one (a unit and its sub-units)."""
     units = SalesUnitRollup.objects.order_by().filter(year__in=years)
+    person_cells = SalesRollup.objects.order_by().filter(year__in=years)
+    if under is not None:
+        subtree = Department.objects.filter(path__startswith=under).values("pk")
+        units = units.filter(department_id__in=subtree)
+        person_cells = person_cells.filter(department_id__in=subtree)
     fields = ("department_id", "year", "month", "order_amount", "receipt_amount")
     if scope.all:
         return list(units.values_list(*fields))
@@ -251,8 +262,7 @@ def _unit_sums(scope: Scope, years: list[int]) -> list[tuple]:
     )
     if scope.user_id is not None:
         rows += list(
-            SalesRollup.objects.order_by()
-            .filter(year__in=years, owner_id=scope.user_id)
+            person_cells.filter(owner_id=scope.user_id)
             .exclude(department_id__in=inside)
             .values("department_id", "year", "month")
             .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
@@ -277,11 +287,16 @@ class _Target(NamedTuple):
     months: tuple[Decimal, ...]
 
 
-def _dashboard_targets(actor, *, year: int, level: str, by: str) -> list[_Target]:
+def _dashboard_targets(
+    actor, *, year: int, level: str, by: str, under: str | None = None, users=None
+) -> list[_Target]:
+    rows = target_list(actor=actor).filter(year=year, subject__in=_target_subjects(level, by))
+    if under is not None:  # the unit targets of a subtree only
+        rows = rows.filter(department__path__startswith=under)
+    if users is not None:  # the person targets of these people only
+        rows = rows.filter(user_id__in=list(users))
     rows = (
-        target_list(actor=actor)
-        .filter(year=year, subject__in=_target_subjects(level, by))
-        .select_related(None)
+        rows.select_related(None)
         .order_by()
         .values_list(
             "metric", "subject", "department_id", "user_id", "department__path", *MONTH_FIELDS
@@ -355,10 +370,19 @@ def dashboard(
     metric: str = TargetMetric.ORDER_AMOUNT,
     by: str = "unit",
     rankings_period: str = "month",
+    grid: str = GRID_ALL,
+    page: int = 1,
 ) -> dict[str, Any]:
     """Everything the dashboard shows, for the actor's scope: KPI cards for order amount and
     receipts (year, month, year to date, MoM, YoY), the month x unit (or person) grid of the
-    chosen metric with targets, the 12-month trend, rankings and the funnel."""
+    chosen metric with targets, the 12-month trend, rankings and the funnel.
+
+    The unit grid is a tree: a row per unit with figures or a target, and per unit in the
+    scope above them (its figures are the sum of everything below). `grid=GRID_TOP` is what
+    the page shows: by unit only the top units of the viewer and the level below them
+    (`dashboard_unit_rows` gives a unit's children when it is opened), by person one `page`
+    of PERSON_PAGE_SIZE people (`person_page`: number, pages, count); `GRID_ALL` gives every
+    row (the export and the API)."""
     scope = scope_for(actor, SalesPerm.VIEW_DASHBOARD)
     level = level_of(scope)
     if level == "self":
@@ -368,8 +392,10 @@ def dashboard(
     dimension = "department_id" if by == "unit" else "owner_id"
     # {(key, year): ([12 order amounts], [12 receipts])} for this year and last: each cell is
     # read once, and a row adds up only the keys it covers.
-    cells: dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]] = {}
-    if by == "unit":
+    # The page's people grid reads everyone's figures only as the unit sums (for the totals)
+    # and the cells and targets of its page of people (`_person_page`).
+    paged = by == "person" and grid == GRID_TOP and level != "self"
+    if by == "unit" or paged:
         sums = _unit_sums(scope, [year - 1, year])
     else:
         sums = (
@@ -377,23 +403,21 @@ def dashboard(
             .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
             .values_list(dimension, "year", "month", "o", "r")
         )
-    for key, in_year, in_month, orders, receipts in sums:
-        pair = cells.get((key, in_year))
-        if pair is None:
-            pair = cells[(key, in_year)] = ([ZERO] * 12, [ZERO] * 12)
-        pair[0][in_month - 1] += money(orders)
-        pair[1][in_month - 1] += money(receipts)
+    cells = _cells(sums)
+    all_keys = {key for key, _y in cells}
+    # the sums over every key (KPIs, total row, trend), added up once
+    totals = {
+        (in_year, which): _series(cells, all_keys, in_year, which)
+        for in_year in (year - 1, year)
+        for which in (0, 1)
+    }
 
     def series(keys, in_year: int, index: int) -> list[Decimal]:
-        months = [ZERO] * 12
-        for key in keys:
-            pair = cells.get((key, in_year))
-            if pair is not None:
-                months = [a + b for a, b in zip(months, pair[index], strict=True)]
-        return months
+        if keys is all_keys:
+            return totals[(in_year, index)]
+        return _series(cells, keys, in_year, index)
 
-    all_keys = {key for key, _y in cells}
-    visible_targets = _dashboard_targets(actor, year=year, level=level, by=by)
+    visible_targets = _dashboard_targets(actor, year=year, level=level, by="unit" if paged else by)
     index = 0 if metric == TargetMetric.ORDER_AMOUNT else 1
 
     # Totals and KPI cards (both metrics).
@@ -444,49 +468,21 @@ def dashboard(
     # The grid of the chosen metric.
     of_metric = [t for t in visible_targets if t.metric == metric]
     rows = []
+    person_page = None
     if by == "unit":
-        unit_targets = {
-            t.department_id: t for t in of_metric if t.subject == TargetSubject.DEPARTMENT
-        }
-        unit_ids = {key for key in all_keys if key} | set(unit_targets)
-        units = {
-            u.pk: u
-            for u in Department.objects.filter(pk__in=unit_ids).only("name", "path", "depth")
-        }
-        by_path = {u.path: u.pk for u in units.values()}
-        covered: dict[int, set[int]] = defaultdict(set)  # unit -> keys of it and below
-        for key in all_keys:
-            unit = units.get(key)
-            if unit is None:
-                continue
-            for path in _path_and_ancestors(unit.path):
-                ancestor = by_path.get(path)
-                if ancestor is not None:
-                    covered[ancestor].add(key)
-        for unit in sorted(units.values(), key=lambda u: u.path):
-            keys = covered.get(unit.pk, set())
-            target = unit_targets.get(unit.pk)
-            row = _row(
-                unit.name,
-                f"unit-{unit.pk}",
-                _target_months([target]) if target else None,
-                series(keys, year, index),
-                series(keys, year - 1, index),
-                month,
-            )
-            row["depth"] = unit.depth
-            rows.append(row)
-        if 0 in all_keys:
-            rows.append(
-                _row(
-                    _("No unit"),
-                    "unit-0",
-                    None,
-                    series({0}, year, index),
-                    series({0}, year - 1, index),
-                    month,
-                )
-            )
+        rows = _unit_rows(
+            scope,
+            cells,
+            of_metric,
+            year=year,
+            month=month,
+            index=index,
+            shown=None if grid == GRID_ALL else GRID_TOP,
+        )
+    elif paged:
+        rows, person_page = _person_page(
+            actor, rollups, year=year, month=month, metric=metric, level=level, page=page
+        )
     else:
         person_targets = {t.user_id: t for t in of_metric if t.subject == TargetSubject.PERSON}
         if level == "self":
@@ -496,7 +492,9 @@ def dashboard(
                 all_keys.add(actor.pk)
         owner_ids = all_keys | set(person_targets)
         names = _names(owner_ids)
-        for owner_id in sorted(owner_ids, key=lambda pk: names.get(pk, "")):
+        people = sorted(owner_ids, key=lambda pk: names.get(pk, ""))
+        person_page = {"number": 1, "pages": 1, "count": len(owner_ids)}
+        for owner_id in people:
             target = person_targets.get(owner_id)
             rows.append(
                 _row(
@@ -525,6 +523,7 @@ def dashboard(
         "by": by,
         "kpis": kpis,
         "rows": rows,
+        "person_page": person_page,
         "total": total,
         "trend": {
             "target": [cell["target"] for cell in total["months"]],
@@ -539,6 +538,221 @@ def dashboard(
         ),
         "status": rollup_status(),
     }
+
+
+def _person_page(
+    actor, rollups: QuerySet, *, year: int, month: int, metric: str, level: str, page: int
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One page of the by-person grid (PERSON_PAGE_SIZE people by name) and its place
+    (number, pages, count): everyone's ids and names are read to sort them, but cells and
+    targets only for the people of the page (a company has thousands)."""
+    targeted = (
+        target_list(actor=actor)
+        .filter(year=year, metric=metric, subject=TargetSubject.PERSON)
+        .order_by()
+        .values_list("user_id", flat=True)
+    )
+    owner_ids = set(rollups.values_list("owner_id", flat=True).distinct()) | set(targeted)
+    names = _names(owner_ids)
+    people = sorted(owner_ids, key=lambda pk: names.get(pk, ""))
+    pages = max(1, -(-len(people) // PERSON_PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    people = people[(page - 1) * PERSON_PAGE_SIZE : page * PERSON_PAGE_SIZE]
+    cells = _cells(
+        rollups.filter(owner_id__in=people)
+        .values("owner_id", "year", "month")
+        .annotate(o=Sum("order_amount"), r=Sum("receipt_amount"))
+        .values_list("owner_id", "year", "month", "o", "r")
+    )
+    targets = {
+        t.user_id: t
+        for t in _dashboard_targets(actor, year=year, level=level, by="person", users=people)
+        if t.subject == TargetSubject.PERSON and t.metric == metric
+    }
+    index = 0 if metric == TargetMetric.ORDER_AMOUNT else 1
+    rows = [
+        _row(
+            names.get(owner_id, str(owner_id)),
+            f"person-{owner_id}",
+            _target_months([targets[owner_id]]) if owner_id in targets else None,
+            _series(cells, {owner_id}, year, index),
+            _series(cells, {owner_id}, year - 1, index),
+            month,
+        )
+        for owner_id in people
+    ]
+    return rows, {"number": page, "pages": pages, "count": len(owner_ids)}
+
+
+# The unit grid: a tree of units ---------------------------------------------------------------
+
+
+class _Unit(NamedTuple):
+    pk: int
+    name: str
+    path: str
+    depth: int
+    parent_id: int | None
+
+
+def _unit_tree(scope: Scope, unit_ids: set[int], under: str | None = None) -> dict[int, _Unit]:
+    """The units with figures or targets (`unit_ids`) and the units of the scope above them
+    (all units above for scope "all"), by id. `under`: only that unit's subtree."""
+    fields = ("pk", "name", "path", "depth", "parent_id")
+    units = {
+        row[0]: _Unit(*row)
+        for row in Department.objects.filter(pk__in=sorted(unit_ids)).values_list(*fields)
+    }
+    above: set[int] = set()
+    for unit in units.values():
+        for path in _path_and_ancestors(unit.path)[:-1]:
+            if under is not None and not path.startswith(under):
+                continue
+            ancestor = int(path.strip("/").rsplit("/", 1)[-1])
+            if scope.all or ancestor in scope.department_ids:
+                above.add(ancestor)
+    above -= set(units)
+    if above:
+        units.update(
+            (row[0], _Unit(*row))
+            for row in Department.objects.filter(pk__in=sorted(above)).values_list(*fields)
+        )
+    return units
+
+
+def _unit_rows(
+    scope: Scope,
+    cells: dict,
+    targets: list[_Target],
+    *,
+    year: int,
+    month: int,
+    index: int,
+    shown: str | None = None,
+    parent: int | None = None,
+    under: str | None = None,
+) -> list[dict[str, Any]] | None:
+    """The grid's unit rows in tree order (by path). shown=None: every unit of the tree;
+    GRID_TOP: the roots (units whose parent is not in the tree) and their children; `parent`:
+    only that unit's children (None when the unit is not in the viewer's tree)."""
+    unit_targets = {t.department_id: t for t in targets if t.subject == TargetSubject.DEPARTMENT}
+    keys = {key for key, _year in cells}
+    tree = _unit_tree(scope, {key for key in keys if key} | set(unit_targets), under)
+    if parent is not None and parent not in tree:
+        return None
+    by_path = {unit.path: unit.pk for unit in tree.values()}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for unit in tree.values():
+        children[unit.parent_id if unit.parent_id in tree else None].append(unit.pk)
+    if parent is not None:
+        wanted = set(children[parent])
+    elif shown == GRID_TOP:
+        wanted = {pk for root in children[None] for pk in (root, *children[root])}
+    else:
+        wanted = set(tree)
+    covered: dict[int, set[int]] = defaultdict(set)  # unit -> keys of it and below
+    for key in keys:
+        unit = tree.get(key)
+        if unit is None:
+            continue
+        for path in _path_and_ancestors(unit.path):
+            ancestor = by_path.get(path)
+            if ancestor in wanted:
+                covered[ancestor].add(key)
+    rows = []
+    # tree order, siblings by id (as created) rather than by the path's text ("/10/" < "/9/")
+    for unit in sorted(
+        (tree[pk] for pk in wanted), key=lambda u: [int(pk) for pk in u.path.strip("/").split("/")]
+    ):
+        target = unit_targets.get(unit.pk)
+        row = _row(
+            unit.name,
+            f"unit-{unit.pk}",
+            _target_months([target]) if target else None,
+            _series(cells, covered.get(unit.pk, ()), year, index),
+            _series(cells, covered.get(unit.pk, ()), year - 1, index),
+            month,
+        )
+        in_tree = unit.parent_id in tree
+        row.update(
+            depth=unit.depth,
+            unit_id=unit.pk,
+            path=unit.path,
+            parent=f"unit-{unit.parent_id}" if in_tree else None,
+            children=len(children[unit.pk]),
+            # the children of this row are among the rows given
+            open=bool(children[unit.pk]) and children[unit.pk][0] in wanted,
+        )
+        rows.append(row)
+    if parent is None and 0 in keys:
+        rows.append(
+            _row(
+                _("No unit"),
+                "unit-0",
+                None,
+                _series(cells, {0}, year, index),
+                _series(cells, {0}, year - 1, index),
+                month,
+            )
+        )
+    return rows
+
+
+def _series(cells: dict, keys, in_year: int, index: int) -> list[Decimal]:
+    """The 12 monthly sums of `keys` in a year (index 0: order amount, 1: receipts)."""
+    months = [ZERO] * 12
+    for key in keys:
+        pair = cells.get((key, in_year))
+        if pair is not None:
+            values = pair[index]
+            for month in range(12):
+                months[month] += values[month]
+    return months
+
+
+def _cells(sums) -> dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]]:
+    """{(key, year): ([12 order amounts], [12 receipts])} of (key, year, month, o, r) rows."""
+    cells: dict[tuple[int, int], tuple[list[Decimal], list[Decimal]]] = {}
+    for key, in_year, in_month, orders, receipts in sums:
+        pair = cells.get((key, in_year))
+        if pair is None:
+            pair = cells[(key, in_year)] = ([ZERO] * 12, [ZERO] * 12)
+        pair[0][in_month - 1] += money(orders)
+        pair[1][in_month - 1] += money(receipts)
+    return cells
+
+
+def dashboard_unit_rows(
+    *, actor, unit_id: int, year: int, month: int, metric: str = TargetMetric.ORDER_AMOUNT
+) -> list[dict[str, Any]]:
+    """The grid rows of a unit's children (the page opens a unit with this), read from that
+    unit's subtree only. Http404 when the unit is not a row of the actor's grid: outside
+    their scope, without figures, or for a salesperson (who has no unit grid)."""
+    scope = scope_for(actor, SalesPerm.VIEW_DASHBOARD)
+    level = level_of(scope)
+    unit = Department.objects.filter(pk=unit_id).values_list("path", flat=True).first()
+    if unit is None or level == "self" or scope.empty:
+        raise Http404
+    metric = TargetMetric(metric)
+    cells = _cells(_unit_sums(scope, [year - 1, year], under=unit))
+    targets = [
+        t
+        for t in _dashboard_targets(actor, year=year, level=level, by="unit", under=unit)
+        if t.metric == metric
+    ]
+    rows = _unit_rows(
+        scope,
+        cells,
+        targets,
+        year=year,
+        month=month,
+        index=0 if metric == TargetMetric.ORDER_AMOUNT else 1,
+        parent=unit_id,
+        under=unit,
+    )
+    if rows is None:
+        raise Http404
+    return rows
 
 
 def rollup_status() -> dict[str, Any]:
@@ -585,27 +799,39 @@ def _people_filter(scope: Scope, level: str, members: list[int], owner: str, uni
 
 def _board(key, label, kind, values: dict[int, Any], *, actor, level, limit) -> dict[str, Any]:
     """One ranking: positions (ties share one), the top `limit` (everyone for "self") and the
-    actor's own row. Only the rows shown are built: company-wide there are thousands."""
-    ordered = sorted(
-        ((uid, v) for uid, v in values.items() if uid is not None and v), key=lambda x: -x[1]
-    )
+    actor's own row. Only the rows shown are built: company-wide there are thousands, so the
+    top is taken with a heap rather than by sorting everyone."""
+    actor_id = actor.pk  # once: the request's user is a lazy object
+    ranked = [(v, uid) for uid, v in values.items() if uid is not None and v]
+    first = itemgetter(0)
+    if level == "self":
+        top = sorted(ranked, key=first, reverse=True)
+    else:
+        top = heapq.nlargest(limit, ranked, key=first)
     shown, mine, position, previous = [], None, 0, None
-    for index, (user_id, value) in enumerate(ordered, start=1):
+    for index, (value, user_id) in enumerate(top, start=1):
         if value != previous:
             position, previous = index, value
-        # the top (everyone for "self"), and the actor's own place even below the top
-        if level == "self" or index <= limit or user_id == actor.pk:
-            row = {"position": position, "user_id": user_id, "value": value}
-            shown.append(row)
-            if user_id == actor.pk:
-                mine = row
+        row = {"position": position, "user_id": user_id, "value": value}
+        shown.append(row)
+        if user_id == actor_id:
+            mine = row
+    if mine is None:  # the actor's own place, below the top
+        own = values.get(actor_id)
+        if own:
+            mine = {
+                "position": 1 + sum(1 for value, _user in ranked if value > own),
+                "user_id": actor_id,
+                "value": own,
+            }
+            shown.append(mine)
     return {
         "key": key,
         "label": label,
         "kind": kind,
         "rows": shown,
         "me": mine,
-        "count": len(ordered),
+        "count": len(ranked),
     }
 
 

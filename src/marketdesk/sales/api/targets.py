@@ -307,7 +307,9 @@ class DashboardViewSet(viewsets.ViewSet):
         description=(
             "level (company/unit/self), kpis (order amount and receipts: year, month, year to "
             "date, MoM, YoY), rows and total (12 months of target, actual and achievement of "
-            "the chosen metric), trend, rankings, funnel, status (marks not yet in the figures)."
+            "the chosen metric; by unit, every unit of the tree in path order, a unit's actuals "
+            "including the units below it, with depth, parent and children), trend, rankings, "
+            "funnel, status (marks not yet in the figures)."
         ),
     )
     def list(self, request):

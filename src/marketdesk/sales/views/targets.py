@@ -8,10 +8,12 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -157,13 +159,46 @@ def _cell_html(cell: dict, css: str) -> str:
     return f'<td class="{css}">{_money(cell["actual"])}{target}</td>'
 
 
-def _grid_html(rows: list[dict], month: int) -> str:
+def _toggle_html(row: dict, expand_url: str) -> str:
+    """The open/close button of a unit row with units below it (a spacer keeps leaves aligned).
+    An open row's children are already on the page; a closed one loads them through htmx
+    the first time (`dashboard_unit_rows`), then sales/grid.js only shows and hides them."""
+    if not row["key"].startswith("unit-"):
+        return ""
+    if not row.get("children"):
+        return '<span class="d-inline-block me-1" style="width:1.25rem"></span>'
+    label = escape(_("Units below %(unit)s") % {"unit": row["label"]})
+    common = (
+        'type="button" class="btn btn-link btn-sm p-0 me-1 lh-1 text-decoration-none" '
+        f'style="width:1.25rem" data-md-grid-toggle aria-label="{label}" title="{label}"'
+    )
+    if row.get("open"):
+        return (
+            f'<button {common} aria-expanded="true" data-md-loaded>'
+            '<i class="bi bi-caret-down-fill"></i></button>'
+        )
+    url = escape(expand_url.replace("{unit}", str(int(row["unit_id"]))))
+    return (
+        f'<button {common} aria-expanded="false" hx-get="{url}" hx-target="closest tr" '
+        'hx-swap="afterend" hx-trigger="click once" hx-disabled-elt="this">'
+        '<i class="bi bi-caret-right-fill"></i></button>'
+    )
+
+
+def _grid_html(rows: list[dict], month: int, expand_url: str = "") -> str:
     """The month x unit (or person) grid's rows as HTML, built here rather than by a template
-    include per cell (a company-wide grid has hundreds of rows of 15 cells)."""
+    include per cell (a company-wide grid has hundreds of rows of 15 cells). Unit rows carry
+    their place in the tree (data-path, data-parent) and an open/close button
+    (`_toggle_html`); `expand_url` has "{unit}" where a unit's id goes."""
     out = []
     for row in rows:
         depth = row.get("depth")
         indent = f' style="padding-left: {int(depth)}rem"' if depth else ""
+        tree = ""
+        if row.get("path"):
+            tree = f' data-path="{escape(row["path"])}"'
+            if row.get("parent"):
+                tree += f' data-parent="{escape(row["parent"])}"'
         cells = "".join(
             _cell_html(
                 cell,
@@ -172,8 +207,9 @@ def _grid_html(rows: list[dict], month: int) -> str:
             for index, cell in enumerate(row["months"], start=1)
         )
         out.append(
-            f'<tr data-row="{escape(row["key"])}"><th scope="row" class="position-sticky '
-            f'start-0 bg-body fw-normal text-nowrap"{indent}>{escape(row["label"])}</th>'
+            f'<tr data-row="{escape(row["key"])}"{tree}><th scope="row" class="position-sticky '
+            f'start-0 bg-body fw-normal text-nowrap"{indent}>{_toggle_html(row, expand_url)}'
+            f"{escape(row['label'])}</th>"
             f"{cells}{_cell_html(row['year'], 'text-end text-nowrap')}"
             f'<td class="text-end">{_rate_html(row["mom"], "change")}</td>'
             f'<td class="text-end">{_rate_html(row["yoy"], "change")}</td></tr>'
@@ -181,13 +217,25 @@ def _grid_html(rows: list[dict], month: int) -> str:
     return mark_safe("".join(out))  # noqa: S308 (every value above is escaped or a number)
 
 
+def _dashboard_params(request) -> tuple[int, int, str]:
+    year, month = _period(request)
+    metric = request.GET.get("metric")
+    return year, month, metric if metric in TargetMetric.values else TargetMetric.ORDER_AMOUNT
+
+
+def _expand_url(year: int, month: int, metric: str) -> str:
+    query = urlencode({"year": year, "month": month, "metric": metric})
+    return f"{reverse('sales:dashboard_unit_rows', args=[0])[:-2]}{{unit}}/?{query}"
+
+
 @login_required
 def dashboard(request):
     _require(request, SalesPerm.VIEW_DASHBOARD)
-    year, month = _period(request)
-    metric = request.GET.get("metric")
-    metric = metric if metric in TargetMetric.values else TargetMetric.ORDER_AMOUNT
+    year, month, metric = _dashboard_params(request)
     by = "person" if request.GET.get("by") == "person" else "unit"
+    export = request.GET.get("format") in ("xlsx", "csv")
+    if export and not can_export(request.user):
+        raise PermissionDenied
     services.rollups_catch_up()
     data = selectors.dashboard(
         actor=request.user,
@@ -196,10 +244,11 @@ def dashboard(request):
         metric=metric,
         by=by,
         rankings_period="year" if request.GET.get("period") == "year" else "month",
+        # the page opens with the top units (or a page of people); the export has every row
+        grid=selectors.GRID_ALL if export else selectors.GRID_TOP,
+        page=_int(request.GET.get("page"), 1, 1, 10**6),
     )
-    if request.GET.get("format") in ("xlsx", "csv"):
-        if not can_export(request.user):
-            raise PermissionDenied
+    if export:
         rows = [*data["rows"], data["total"]]
         name = _("sales dashboard %(year)s") % {"year": year}
         if request.GET["format"] == "csv":
@@ -219,14 +268,28 @@ def dashboard(request):
         "metrics": TargetMetric.choices,
         "trend_chart": _trend_chart(data),
         "funnel_rows": funnel_rows,
-        "grid_rows": _grid_html(data["rows"], month),
+        "grid_rows": _grid_html(data["rows"], month, _expand_url(year, month, data["metric"])),
         "grid_total": _grid_html([data["total"]], month),
+        "grid_has_tree": any(row.get("children") for row in data["rows"]),
         "funnel_chart": _funnel_chart(funnel_rows),
         "can_export": can_export(request.user),
         "can_rebuild": request.user.has_perm(SalesPerm.CHANGE_TARGET),
         "period": "year" if request.GET.get("period") == "year" else "month",
     }
     return render(request, f"{TEMPLATES}/dashboard.html", context)
+
+
+@login_required
+def dashboard_unit_rows(request, pk: int):
+    """The grid rows of a unit's children (htmx, when a unit of the dashboard is opened):
+    404 for a unit that is not a row of the viewer's grid."""
+    _require(request, SalesPerm.VIEW_DASHBOARD)
+    year, month, metric = _dashboard_params(request)
+    services.rollups_catch_up()
+    rows = selectors.dashboard_unit_rows(
+        actor=request.user, unit_id=pk, year=year, month=month, metric=metric
+    )
+    return HttpResponse(_grid_html(rows, month, _expand_url(year, month, metric)))
 
 
 @login_required
@@ -637,6 +700,7 @@ urlpatterns = [
     path("", dashboard, name="home"),
     path("dashboard/", dashboard, name="dashboard"),
     path("dashboard/rebuild/", rollups_rebuild, name="rollups_rebuild"),
+    path("dashboard/units/<int:pk>/", dashboard_unit_rows, name="dashboard_unit_rows"),
     path("targets/", target_list, name="target_list"),
     path("targets/export/", target_export, name="target_export"),
     path("targets/new/", target_create, name="target_create"),
