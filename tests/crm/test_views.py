@@ -37,6 +37,11 @@ book, as_user = helpers.book, helpers.as_user  # fixtures
 LIST = "/crm/customers/"
 
 
+def plain(response) -> str:
+    """The text of an HTML fragment without its tags."""
+    return re.sub(r"<[^>]+>", "", text(response)).strip()
+
+
 def detail(customer) -> str:
     return f"/crm/customers/{customer.pk}/"
 
@@ -183,6 +188,49 @@ class TestCustomerList:
         html = text(client.get(LIST, {"scene": "all", "q": "1381111000"}))
         assert "More than 2 records" in html
         assert "5 records" in text(client.get(LIST, {"scene": "all"}))  # no search: 10,000
+
+    def test_a_long_list_loads_its_total_after_the_rows(self, personas, book, as_user, monkeypatch):
+        from marketdesk.core import listing
+        from marketdesk.crm import selectors
+
+        monkeypatch.setattr(selectors.CappedPaginator, "first_cap", 2)
+        monkeypatch.setattr(listing, "PER_PAGE_CHOICES", (1, 20))
+        client = as_user(personas.manager)
+        response = client.get(LIST, {"scene": "all", "per_page": 1})
+        html = response.content.decode()
+        assert "More than 2 records" in text(response) and "narrow the filters" not in html
+        assert len(listed_ids(response)) == 1 and "Next" in text(response)
+        url = re.search(r'hx-get="(/crm/customers/count/\?[^"]*)"', html).group(1)
+        assert "scene=all" in url and "&amp;page=" not in url and "after=" not in url
+        total = client.get(url.replace("&amp;", "&"), HTTP_HX_REQUEST="true")
+        assert plain(total) == "5 records"
+        # a page further on counts up to the page after it (its "Next" is known)
+        second = client.get(LIST, {"scene": "all", "per_page": 1, "page": 2})
+        assert "More than 3 records" in text(second) and "Next" in text(second)
+        fourth = client.get(LIST, {"scene": "all", "per_page": 1, "page": 4})
+        assert (
+            "5 records" in text(fourth) and "/crm/customers/count/" not in fourth.content.decode()
+        )
+
+    def test_the_total_has_the_lists_scope_filters_and_caps(
+        self, personas, book, as_user, monkeypatch
+    ):
+        from marketdesk.crm import selectors
+
+        count = "/crm/customers/count/"
+        leader = as_user(personas.leader1)
+        assert plain(leader.get(count, {"scene": "all"})) == "3 records"
+        assert plain(leader.get(count, {"scene": "all", "q": "东方"})) == "1 record"
+        manager = as_user(personas.manager)  # the same test client, signed in again
+        assert plain(manager.get(count, {"scene": "all"})) == "5 records"
+        assert plain(manager.get(count, {"stage": "bogus"})) == "0 records"
+        monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 4)
+        capped = plain(manager.get(count, {"scene": "all"}))
+        assert capped == "More than 4 records: narrow the filters to see the rest"
+        monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 0)
+        searched = plain(manager.get(count, {"scene": "all", "q": "东方"}))
+        assert searched.startswith("More than 0 records")
+        assert as_user(personas.outsider).get(count).status_code == 403
 
     def test_an_htmx_request_renders_only_the_rows(self, personas, book, as_user):
         response = as_user(personas.manager).get(
