@@ -204,6 +204,11 @@ class TestCustomerList:
         assert "scene=all" in url and "&amp;page=" not in url and "after=" not in url
         total = client.get(url.replace("&amp;", "&"), HTTP_HX_REQUEST="true")
         assert plain(total) == "5 records"
+        # "Next" goes by cursor; that page counts first_cap rows too and loads the total
+        after = re.search(r'href="\?([^"]*after=[^"]*)"', html).group(1).replace("&amp;", "&")
+        by_cursor = client.get(f"{LIST}?{after}")
+        assert "More than 2 records" in text(by_cursor) and "narrow" not in text(by_cursor)
+        assert "/crm/customers/count/" in by_cursor.content.decode()
         # a page further on counts up to the page after it (its "Next" is known)
         second = client.get(LIST, {"scene": "all", "per_page": 1, "page": 2})
         assert "More than 3 records" in text(second) and "Next" in text(second)

@@ -43,7 +43,7 @@ class CappedPaginator(Paginator):
 
     cap = 10_000
     first_cap = 1_000
-    capped = False
+    _capped = False
 
     @property
     def counting_to(self) -> int:
@@ -62,8 +62,13 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         limit = self.counting_to
         found = capped_count(self.object_list, limit)
-        self.capped = found > limit
+        self._capped = found > limit
         return min(found, limit)
+
+    @property
+    def capped(self) -> bool:
+        """The count stopped at its limit: there are more than `count` rows."""
+        return self.count is not None and self._capped
 
     @property
     def cap_reached(self) -> bool:
