@@ -159,6 +159,19 @@ class TestCustomerList:
         exact = client.get(CUSTOMERS, {"page_size": 1, "owner": personas.sales1.pk}).json()
         assert exact["count_capped"] is False and exact["count"] == len(exact["results"]) == 1
 
+    def test_the_owner_filter_takes_anyone_in_scope(self, personas, book, api, monkeypatch):
+        from marketdesk.crm import selectors
+
+        monkeypatch.setattr(selectors, "OWNER_CHOICES_LIMIT", 1)  # the page's <select>
+        offered = list(selectors.owner_choices(actor=personas.manager))
+        name = next(
+            n for n in ("sales1", "sales1b", "sales2") if getattr(personas, n) not in offered
+        )
+        response = api(personas.manager).get(CUSTOMERS, {"owner": getattr(personas, name).pk})
+        assert [row["id"] for row in response.json()["results"]] == [getattr(book, name).pk]
+        response = api(personas.leader1).get(CUSTOMERS, {"owner": personas.sales2.pk})
+        assert_error(response, 400, "invalid", {"owner"})
+
     def test_a_cursor_that_is_not_ours_shows_the_first_page(self, personas, book, api):
         client = api(personas.manager)
         first = client.get(CUSTOMERS, {"page_size": 2}).json()

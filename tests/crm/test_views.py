@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from unittest.mock import patch
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -15,7 +16,7 @@ from django.utils import timezone
 from marketdesk.approvals import services as approval_services
 from marketdesk.approvals.models import ApprovalTask, ApproverKind, StepMode, TaskStatus
 from marketdesk.core.models import Attachment, PersonalDataAccessLog, RecordShare
-from marketdesk.crm import services
+from marketdesk.crm import selectors, services
 from marketdesk.crm.models import (
     Contact,
     Customer,
@@ -237,6 +238,26 @@ class TestCustomerList:
         assert searched.startswith("More than 0 records")
         assert as_user(personas.outsider).get(count).status_code == 403
 
+    def test_the_owner_filter_takes_anyone_in_scope_not_only_the_offered_owners(
+        self, personas, book, as_user, monkeypatch
+    ):
+        from marketdesk.crm import selectors
+
+        monkeypatch.setattr(selectors, "OWNER_CHOICES_LIMIT", 1)  # the <select> offers one
+        offered = list(selectors.owner_choices(actor=personas.manager))
+        name = next(
+            n for n in ("sales1", "sales1b", "sales2") if getattr(personas, n) not in offered
+        )
+        owner = getattr(personas, name)
+        client = as_user(personas.manager)
+        response = client.get(LIST, {"scene": "all", "owner": owner.pk})
+        assert listed_ids(response) == book.ids(name)
+        html = response.content.decode()
+        assert re.search(rf'<option value="{owner.pk}" selected>', html)
+        outside = as_user(personas.leader1).get(LIST, {"scene": "all", "owner": personas.sales2.pk})
+        assert listed_ids(outside) == set()  # not in the leader's scope: the filter's error
+        assert "Select a valid choice" in text(outside)
+
     def test_an_htmx_request_renders_only_the_rows(self, personas, book, as_user):
         response = as_user(personas.manager).get(
             LIST, {"scene": "all", "q": "长江"}, HTTP_HX_REQUEST="true"
@@ -261,6 +282,10 @@ class TestSegments:
         assert re.search(
             r'href="\?scene=all&amp;level=A">重点客户 <span class="badge[^"]*">1</span>', html
         )
+
+        with patch.object(selectors, "LIST_PAGE_COUNT_CAP", 0):  # the badge counts 1,000 at most
+            html = text(client.get(LIST))
+        assert re.search(r'level=A">重点客户 <span class="badge[^"]*">0\+</span>', html)
 
         again = client.post("/crm/segments/", {"name": "重点客户", "query": "level=B"}, follow=True)
         assert "You already have a saved filter with this name." in flash(again)

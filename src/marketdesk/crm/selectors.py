@@ -493,20 +493,23 @@ def _digit_prefix(field_name: str, digits: str) -> Q:
 OWNER_CHOICES_LIMIT = 300
 
 
-def owner_choices(*, actor) -> QuerySet:
-    """People a list may filter or assign by: the active employees in the actor's own
-    employee scope (a salesperson: themselves; a group leader: the group), at most 300 so a
-    company of thousands does not put them all in one <select>."""
+def owner_filter_users(*, actor) -> QuerySet:
+    """People a list may filter by owner: the active employees in the actor's own employee
+    scope (a salesperson: themselves; a group leader: the group; the marketing manager: the
+    whole department), as a lazy queryset (the owner filter reads it only for a given
+    owner)."""
     from django.contrib.auth import get_user_model
 
     from marketdesk.org.selectors import employee_list
 
     users = employee_list(actor=actor).filter(status=EmployeeStatus.ACTIVE).values("user_id")
-    return (
-        get_user_model()
-        .objects.filter(pk__in=users, is_active=True)
-        .order_by("name")[:OWNER_CHOICES_LIMIT]
-    )
+    return get_user_model().objects.filter(pk__in=users, is_active=True).order_by("name")
+
+
+def owner_choices(*, actor) -> QuerySet:
+    """The first 300 of `owner_filter_users` by name: what a <select> offers (a company of
+    thousands does not put them all in one); the owner filter accepts all of them."""
+    return owner_filter_users(actor=actor)[:OWNER_CHOICES_LIMIT]
 
 
 LIST_COUNT_CAP = 10_000  # rows a list counts at most: 200 pages of 50

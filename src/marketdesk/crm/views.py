@@ -4,7 +4,6 @@ follow-ups, revisits, analysis, settings and export requests."""
 from __future__ import annotations
 
 import datetime
-from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -139,7 +138,7 @@ def customer_list(request):
         _customer_queryset(request),
         sorts=CUSTOMER_SORTS,
         default_sort="-last_contact",
-        filterset_class=partial(CustomerFilter, owners=owners),
+        filterset_class=CustomerFilter,
         paginator_class=(  # 1M customers: count at most 10,000 (a search: 1,000)
             selectors.SearchPaginator
             if request.GET.get("q", "").strip()
@@ -155,6 +154,12 @@ def customer_list(request):
         return render(request, "crm/customer_list.html#results", {"result": result, "rows": rows})
     owner_options = [(user.pk, str(user)) for user in owners]
     filters = result.filterset.filters
+    owner_choice = (
+        result.filterset.form.cleaned_data.get("owner") if result.filterset.is_valid() else None
+    )
+    filter_owners = owner_options
+    if owner_choice is not None and owner_choice.pk not in {pk for pk, _label in owner_options}:
+        filter_owners = [*owner_options, (owner_choice.pk, str(owner_choice))]  # past the 300
     tags = list(filters["tag"].queryset.values_list("pk", "name"))  # str(tag) is its name
     units = filters["department"].queryset.values_list("pk", "name")  # str(unit) is its name
     segments = [
@@ -169,7 +174,7 @@ def customer_list(request):
             "rows": rows,
             "filter_fields": list_rendering.filter_fields(
                 result.filterset.form,
-                choices={"owner": owner_options, "department": units, "tag": tags},
+                choices={"owner": filter_owners, "department": units, "tag": tags},
             ),
             "scene": _scene(request),
             "scenes": SCENES,
@@ -203,7 +208,9 @@ def customer_list_count(request):
     )
 
 
-def _segment_count(request, segment) -> int:
+def _segment_count(request, segment) -> str:
+    """The saved filter's badge: its customers counted up to 1,000 (LIST_PAGE_COUNT_CAP),
+    "1000+" past that; up to 12 badges on every list page must not count 10,000 rows each."""
     from django.http import QueryDict
 
     params = QueryDict(segment.query)
@@ -212,7 +219,11 @@ def _segment_count(request, segment) -> int:
     if params.get("q"):
         queryset = queryset.filter(selectors.search_condition(params["q"]))
     filterset = CustomerFilter(params, queryset=queryset, request=request)
-    return selectors.capped_count(filterset.qs) if filterset.is_valid() else 0
+    if not filterset.is_valid():
+        return "0"
+    cap = selectors.LIST_PAGE_COUNT_CAP
+    found = selectors.capped_count(filterset.qs, cap)
+    return f"{cap}+" if found > cap else str(found)
 
 
 def _bulk(request, *, owners, tags) -> dict:
