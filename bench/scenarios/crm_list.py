@@ -6,11 +6,13 @@ management, each filtered as the list's filter bar does (owner and/or stage), so
 contact (newest first), 50 rows a page:
 
 - `crm_list_<case>_<page>_query`: the database work alone: `selectors.customer_list(actor)`
-  + the same filters, `order_by("-last_contact_at", "-pk")`, `count()` and the 50 rows of the
-  page (what Django's Paginator sends);
+  + the same filters, `order_by("-last_contact_at", "-pk")`, the page's count (capped at
+  `selectors.LIST_PAGE_COUNT_CAP`, 1,000 rows) and the 50 rows of the page;
 - `crm_list_<case>_<page>_page`: the real page `GET /crm/customers/?...` through the test
   Client (when crm/urls.py has `customer_list`), and `..._api` for
   `GET /api/v1/crm/customers/?...` (when the API is routed);
+- `crm_list_<case>_first_count`: `GET /crm/customers/count/?...`, the total up to 10,000 that
+  a page with more than 1,000 rows loads through htmx once its rows are shown;
 
 for the first page and page 200 ("deep"), REPEAT timed calls after 2 warm-up calls: wall
 p50/p95 and the CPU p50 of this process, SQL statements per request, the rows each case
@@ -86,8 +88,9 @@ def run(*, org, size, note):
     actors = crm_actors(org)
     try:
         page_url = reverse("crm:customer_list")
+        count_url = reverse("crm:customer_list_count")
     except NoReverseMatch:
-        page_url = None
+        page_url = count_url = None
         note("crm:customer_list is not routed yet: measuring the selector only")
     api_url = "/api/v1/crm/customers/"
     for case, actor, scene, filters in _cases(actors):
@@ -107,7 +110,7 @@ def run(*, org, size, note):
 
             def query(actor=actor, scene=scene, filters=filters, cursor=cursor):
                 queryset = _queryset(actor, scene, filters)
-                selectors.capped_count(queryset)
+                selectors.capped_count(queryset, selectors.LIST_PAGE_COUNT_CAP)
                 if cursor is None:
                     return list(queryset[:PER_PAGE])
                 return _rows_after(queryset, "last_contact_at", True, cursor, PER_PAGE)
@@ -117,7 +120,10 @@ def run(*, org, size, note):
             )
             if page_url is None:
                 continue
-            for kind, url in (("page", page_url), ("api", api_url)):
+            kinds = [("page", page_url), ("api", api_url)]
+            if label == "first" and count_url:
+                kinds.append(("count", count_url))
+            for kind, url in kinds:
                 target = f"{url}?{_params(scene, filters, page)}"
                 if after:  # the page and the API both page by cursor
                     target += f"&after={after}"

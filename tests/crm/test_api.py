@@ -78,6 +78,12 @@ class TestSchema:
         assert "put" not in paths["/api/v1/crm/customers/{id}/"]
         names = {p["name"] for p in paths["/api/v1/crm/customers/"]["get"]["parameters"]}
         assert {"scene", "q", "unmask", "stage", "level", "owner", "due", "after"} <= names
+        listed = paths["/api/v1/crm/customers/"]["get"]["responses"]["200"]["content"]
+        page = listed["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        body = schema["components"]["schemas"][page]
+        assert body["properties"]["count_capped"]["type"] == "boolean"
+        assert body["properties"]["count"]["nullable"] is True
+        assert {"count", "count_capped", "results"} <= set(body["required"])
 
 
 class TestCustomerList:
@@ -118,18 +124,53 @@ class TestCustomerList:
             row["id"] for row in client.get(CUSTOMERS, {"page_size": 200}).json()["results"]
         ]
         first = client.get(CUSTOMERS, {"page_size": 2}).json()
-        assert first["count"] == len(everything)
+        assert first["count"] == len(everything) and first["count_capped"] is False
         assert "after=" in first["next"] and first["previous"] is None
         seen, url = [row["id"] for row in first["results"]], first["next"]
         while url:
             page = client.get(url).json()
             assert page["count"] is None and page["previous"] is None
+            assert page["count_capped"] is False
             assert 0 < len(page["results"]) <= 2
             seen += [row["id"] for row in page["results"]]
             url = page["next"]
         assert seen == everything  # the same order, no row twice or left out
         by_number = client.get(CUSTOMERS, {"page_size": 2, "page": 2}).json()
         assert [row["id"] for row in by_number["results"]] == everything[2:4]
+
+    def test_the_count_stops_at_its_cap_and_next_still_tells_of_more(
+        self, personas, book, api, monkeypatch
+    ):
+        from marketdesk.core.listing import CappedPaginator
+
+        client = api(personas.manager)
+        assert client.get(CUSTOMERS).json()["count"] > 3
+        monkeypatch.setattr(CappedPaginator, "first_cap", 2)
+        monkeypatch.setattr(CappedPaginator, "cap", 3)
+        first = client.get(CUSTOMERS, {"page_size": 1}).json()
+        assert (first["count"], first["count_capped"]) == (2, True)  # "more than 2"
+        assert "after=" in first["next"]
+        second = client.get(CUSTOMERS, {"page_size": 1, "page": 2}).json()
+        assert (second["count"], second["count_capped"]) == (3, True)  # up to the next page
+        assert second["next"] and second["previous"]
+        last = client.get(CUSTOMERS, {"page_size": 1, "page": "last"}).json()
+        assert (last["count"], last["count_capped"]) == (3, True)
+        assert client.get(CUSTOMERS, {"page_size": 1, "page": 4}).status_code == 404
+        exact = client.get(CUSTOMERS, {"page_size": 1, "owner": personas.sales1.pk}).json()
+        assert exact["count_capped"] is False and exact["count"] == len(exact["results"]) == 1
+
+    def test_the_owner_filter_takes_anyone_in_scope(self, personas, book, api, monkeypatch):
+        from marketdesk.crm import selectors
+
+        monkeypatch.setattr(selectors, "OWNER_CHOICES_LIMIT", 1)  # the page's <select>
+        offered = list(selectors.owner_choices(actor=personas.manager))
+        name = next(
+            n for n in ("sales1", "sales1b", "sales2") if getattr(personas, n) not in offered
+        )
+        response = api(personas.manager).get(CUSTOMERS, {"owner": getattr(personas, name).pk})
+        assert [row["id"] for row in response.json()["results"]] == [getattr(book, name).pk]
+        response = api(personas.leader1).get(CUSTOMERS, {"owner": personas.sales2.pk})
+        assert_error(response, 400, "invalid", {"owner"})
 
     def test_a_cursor_that_is_not_ours_shows_the_first_page(self, personas, book, api):
         client = api(personas.manager)

@@ -30,9 +30,7 @@ def _filterset(user, params):
     request = RequestFactory().get(LIST, params)
     request.user = user
     owners = list(selectors.owner_choices(actor=user))
-    filterset = CustomerFilter(
-        request.GET, queryset=selectors.customer_list(user), request=request, owners=owners
-    )
+    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user), request=request)
     choices = {
         "owner": [(owner.pk, str(owner)) for owner in owners],
         "department": filterset.filters["department"].queryset.values_list("pk", "name"),

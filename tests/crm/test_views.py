@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from unittest.mock import patch
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -15,7 +16,7 @@ from django.utils import timezone
 from marketdesk.approvals import services as approval_services
 from marketdesk.approvals.models import ApprovalTask, ApproverKind, StepMode, TaskStatus
 from marketdesk.core.models import Attachment, PersonalDataAccessLog, RecordShare
-from marketdesk.crm import services
+from marketdesk.crm import selectors, services
 from marketdesk.crm.models import (
     Contact,
     Customer,
@@ -35,6 +36,11 @@ pytestmark = pytest.mark.django_db
 book, as_user = helpers.book, helpers.as_user  # fixtures
 
 LIST = "/crm/customers/"
+
+
+def plain(response) -> str:
+    """The text of an HTML fragment without its tags."""
+    return re.sub(r"<[^>]+>", "", text(response)).strip()
 
 
 def detail(customer) -> str:
@@ -184,6 +190,74 @@ class TestCustomerList:
         assert "More than 2 records" in html
         assert "5 records" in text(client.get(LIST, {"scene": "all"}))  # no search: 10,000
 
+    def test_a_long_list_loads_its_total_after_the_rows(self, personas, book, as_user, monkeypatch):
+        from marketdesk.core import listing
+        from marketdesk.crm import selectors
+
+        monkeypatch.setattr(selectors.CappedPaginator, "first_cap", 2)
+        monkeypatch.setattr(listing, "PER_PAGE_CHOICES", (1, 20))
+        client = as_user(personas.manager)
+        response = client.get(LIST, {"scene": "all", "per_page": 1})
+        html = response.content.decode()
+        assert "More than 2 records" in text(response) and "narrow the filters" not in html
+        assert len(listed_ids(response)) == 1 and "Next" in text(response)
+        url = re.search(r'hx-get="(/crm/customers/count/\?[^"]*)"', html).group(1)
+        assert "scene=all" in url and "&amp;page=" not in url and "after=" not in url
+        total = client.get(url.replace("&amp;", "&"), HTTP_HX_REQUEST="true")
+        assert plain(total) == "5 records"
+        # "Next" goes by cursor; that page counts first_cap rows too and loads the total
+        after = re.search(r'href="\?([^"]*after=[^"]*)"', html).group(1).replace("&amp;", "&")
+        by_cursor = client.get(f"{LIST}?{after}")
+        assert "More than 2 records" in text(by_cursor) and "narrow" not in text(by_cursor)
+        assert "/crm/customers/count/" in by_cursor.content.decode()
+        # a page further on counts up to the page after it (its "Next" is known)
+        second = client.get(LIST, {"scene": "all", "per_page": 1, "page": 2})
+        assert "More than 3 records" in text(second) and "Next" in text(second)
+        fourth = client.get(LIST, {"scene": "all", "per_page": 1, "page": 4})
+        assert (
+            "5 records" in text(fourth) and "/crm/customers/count/" not in fourth.content.decode()
+        )
+
+    def test_the_total_has_the_lists_scope_filters_and_caps(
+        self, personas, book, as_user, monkeypatch
+    ):
+        from marketdesk.crm import selectors
+
+        count = "/crm/customers/count/"
+        leader = as_user(personas.leader1)
+        assert plain(leader.get(count, {"scene": "all"})) == "3 records"
+        assert plain(leader.get(count, {"scene": "all", "q": "东方"})) == "1 record"
+        manager = as_user(personas.manager)  # the same test client, signed in again
+        assert plain(manager.get(count, {"scene": "all"})) == "5 records"
+        assert plain(manager.get(count, {"stage": "bogus"})) == "0 records"
+        monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 4)
+        capped = plain(manager.get(count, {"scene": "all"}))
+        assert capped == "More than 4 records: narrow the filters to see the rest"
+        monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 0)
+        searched = plain(manager.get(count, {"scene": "all", "q": "东方"}))
+        assert searched.startswith("More than 0 records")
+        assert as_user(personas.outsider).get(count).status_code == 403
+
+    def test_the_owner_filter_takes_anyone_in_scope_not_only_the_offered_owners(
+        self, personas, book, as_user, monkeypatch
+    ):
+        from marketdesk.crm import selectors
+
+        monkeypatch.setattr(selectors, "OWNER_CHOICES_LIMIT", 1)  # the <select> offers one
+        offered = list(selectors.owner_choices(actor=personas.manager))
+        name = next(
+            n for n in ("sales1", "sales1b", "sales2") if getattr(personas, n) not in offered
+        )
+        owner = getattr(personas, name)
+        client = as_user(personas.manager)
+        response = client.get(LIST, {"scene": "all", "owner": owner.pk})
+        assert listed_ids(response) == book.ids(name)
+        html = response.content.decode()
+        assert re.search(rf'<option value="{owner.pk}" selected>', html)
+        outside = as_user(personas.leader1).get(LIST, {"scene": "all", "owner": personas.sales2.pk})
+        assert listed_ids(outside) == set()  # not in the leader's scope: the filter's error
+        assert "Select a valid choice" in text(outside)
+
     def test_an_htmx_request_renders_only_the_rows(self, personas, book, as_user):
         response = as_user(personas.manager).get(
             LIST, {"scene": "all", "q": "长江"}, HTTP_HX_REQUEST="true"
@@ -208,6 +282,10 @@ class TestSegments:
         assert re.search(
             r'href="\?scene=all&amp;level=A">重点客户 <span class="badge[^"]*">1</span>', html
         )
+
+        with patch.object(selectors, "LIST_PAGE_COUNT_CAP", 0):  # the badge counts 1,000 at most
+            html = text(client.get(LIST))
+        assert re.search(r'level=A">重点客户 <span class="badge[^"]*">0\+</span>', html)
 
         again = client.post("/crm/segments/", {"name": "重点客户", "query": "level=B"}, follow=True)
         assert "You already have a saved filter with this name." in flash(again)

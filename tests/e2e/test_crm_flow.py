@@ -104,3 +104,27 @@ def test_the_customer_list_fits_a_phone(open_page, e2e_personas, pooled, sign_in
     assert wrapper.evaluate("el => getComputedStyle(el).overflowX") == "auto"
     page.goto("/crm/pool/")
     assert page.evaluate(PAGE_WIDTH) <= 375 + 1
+
+
+def test_a_long_list_shows_its_total_after_the_rows(
+    open_page, e2e_personas, pooled, sign_in, monkeypatch
+):
+    from marketdesk.core import listing
+    from marketdesk.crm import selectors
+
+    monkeypatch.setattr(selectors.CappedPaginator, "first_cap", 1)
+    monkeypatch.setattr(listing, "PER_PAGE_CHOICES", (1, 20, 50, 100))
+    for number in range(3):
+        services.customer_create(
+            actor=e2e_personas.sales1, name=f"苏州工业园区测试{number}有限公司", city="苏州"
+        )
+    page = open_page()
+    sign_in(page, "sales1")
+    page.goto("/crm/customers/?per_page=1")
+    expect(page.locator("#list-results tbody tr")).to_have_count(1)
+    # the page counted 2 rows ("more than 2"), then htmx loaded the total in place
+    expect(page.locator('[hx-get*="/crm/customers/count/"]')).to_have_count(0)
+    expect(page.locator("#list-results [aria-live]")).to_contain_text("3")
+    page.locator("#list-results .pagination a").last.click()  # "Next", by cursor
+    expect(page).to_have_url(re.compile(r"after="))
+    expect(page.locator("#list-results [aria-live]")).to_contain_text("3")

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler  # noqa: I001
 
-from .listing import _decode_cursor, _encode_cursor, _rows_after
+from .listing import CappedPaginator, _decode_cursor, _encode_cursor, _rows_after
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -29,9 +29,15 @@ class KeysetPagination(Pagination):
     descending, then -id) by a range on the list's index, not by OFFSET: page 200 costs what
     page 1 costs. Such a page has `count` null (counting a million rows is what cursor
     paging avoids) and no `previous`. An `after` that is not a cursor of this list is
-    ignored (page 1). The queryset must be ordered by (-keyset_field, -pk)."""
+    ignored (page 1). The queryset must be ordered by (-keyset_field, -pk).
+
+    A numbered page counts as far as it needs (core.listing.CappedPaginator): up to 1,000
+    rows for the first pages, up to the page after it further on, never past 10,000; when
+    the count stopped there, `count_capped` is true ("more than `count`"). Page numbers
+    therefore reach the first 10,000 rows; `next` (a cursor) goes on past them."""
 
     keyset_field = "last_contact_at"
+    django_paginator_class = CappedPaginator
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -48,6 +54,13 @@ class KeysetPagination(Pagination):
         self.last = rows[size - 1] if len(rows) > size else None
         return rows[:size]
 
+    def get_page_number(self, request, paginator):
+        number = request.query_params.get(self.page_query_param) or 1
+        if number in self.last_page_strings:  # the last page the cap lets one number
+            paginator.first_cap = paginator.cap
+            return paginator.num_pages
+        return number
+
     def _next_link(self):
         if self.last is None:
             return None
@@ -56,9 +69,11 @@ class KeysetPagination(Pagination):
         return replace_query_param(url, "after", _encode_cursor(self.last, self.keyset_field))
 
     def get_paginated_response(self, data):
+        paginator = None if self.cursor else self.page.paginator
         return Response(
             {
-                "count": None if self.cursor else self.page.paginator.count,
+                "count": paginator.count if paginator else None,
+                "count_capped": bool(paginator and paginator.capped),
                 "next": self._next_link(),
                 "previous": None if self.cursor else self.get_previous_link(),
                 "results": data,
@@ -67,8 +82,24 @@ class KeysetPagination(Pagination):
 
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
-        schema["properties"]["count"]["nullable"] = True
-        schema["properties"]["count"]["description"] = "null on a page read by cursor (after)"
+        properties = schema["properties"]
+        properties["count"]["nullable"] = True
+        properties["count"]["description"] = (
+            "Rows matching, counted up to 1,000 on the first pages (up to the next page "
+            "further on, at most 10,000); see count_capped. Null on a page read by cursor "
+            "(after)."
+        )
+        properties["count_capped"] = {
+            "type": "boolean",
+            "example": False,
+            "description": (
+                "True when counting stopped at its cap: there are more than `count` rows. "
+                "Whether there is a next page is told by `next` (not null)."
+            ),
+        }
+        schema["required"] = [*schema.get("required", []), "count_capped"]
+        properties = {key: properties[key] for key in ("count", "count_capped", *properties)}
+        schema["properties"] = properties
         return schema
 
     def get_schema_operation_parameters(self, view):

@@ -14,8 +14,66 @@ from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 PER_PAGE_CHOICES = (20, 50, 100)
+
+
+def capped_count(queryset: QuerySet, cap: int) -> int:
+    """How many rows `queryset` has, counting no further than cap + 1 (a result above `cap`
+    means "more than cap"): `SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1)`, so a list of a
+    million rows costs what cap + 1 rows cost, on both databases."""
+    return queryset.order_by()[: cap + 1].count()
+
+
+class CappedPaginator(Paginator):
+    """A Paginator for very long lists that counts only as far as the requested page needs.
+
+    A page counts at most `first_cap` rows (enough for the first pages), a page further on
+    up to the page after it (so "Next" is known), never more than `cap`: the total is exact
+    when it is below what was counted; otherwise `capped` is True and `count` is the
+    number counted ("more than count"). A page read by cursor (`KeysetPage`) that asks for
+    the count gets `first_cap`. `cap_reached` tells that counting further cannot help (the
+    list has more than `cap` rows); until then a caller may offer the total counted up to
+    `cap` separately (the customer list loads it through htmx).
+
+    Counting the 10,000 rows of `cap` walks 10,000 rows (50-70 ms on PostgreSQL for the
+    marketing manager's list filtered by stage at 1M customers); `first_cap` = 1,000 costs a
+    tenth of that, and page 1 is what nearly every request shows."""
+
+    cap = 10_000
+    first_cap = 1_000
+    _capped = False
+
+    @property
+    def counting_to(self) -> int:
+        return min(self.cap, getattr(self, "_counting_to", self.first_cap))
+
+    def page(self, number):
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            wanted = 1
+        if "count" not in self.__dict__:  # not counted yet
+            self._counting_to = max(self.first_cap, (wanted + 1) * self.per_page)
+        return super().page(number)
+
+    @cached_property
+    def count(self) -> int:
+        limit = self.counting_to
+        found = capped_count(self.object_list, limit)
+        self._capped = found > limit
+        return min(found, limit)
+
+    @property
+    def capped(self) -> bool:
+        """The count stopped at its limit: there are more than `count` rows."""
+        return self.count is not None and self._capped
+
+    @property
+    def cap_reached(self) -> bool:
+        """More rows than `cap`: a count further on is not offered."""
+        return self.capped and self.counting_to >= self.cap
 
 
 @dataclass
@@ -27,6 +85,9 @@ class ListResult:
     querystring: str  # the current filters without page/sort, for links
     per_page: int
     sort_keys: list[str] = field(default_factory=list)
+    # Where the page loads its total when the paginator stopped counting early (a
+    # CappedPaginator past first_cap): a URL answering components/list_count.html.
+    count_url: str = ""
 
     @property
     def rows(self):

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q, QuerySet
+from django.db import connections
+from django.db.models import F, Func, IntegerField, Model, Q, QuerySet
+from django.db.models.lookups import In
 
 from .models import RecordAccess, RecordShare
 
@@ -82,10 +84,29 @@ def scoped(
     if owner_field and scope.user_id is not None:
         condition |= Q(**{owner_field: scope.user_id})
     if department_field and scope.department_ids:
-        condition |= Q(**{f"{department_field}__in": scope.departments_filter()})
+        condition |= _in_units(queryset, department_field, scope.departments_filter())
     if shared:
         condition |= Q(pk__in=_shared_ids(queryset.model, actor))
     return queryset.filter(condition)
+
+
+def _in_units(queryset: QuerySet, department_field: str, units) -> Q:
+    """`department in units`. On SQLite a subquery of units (a long scope) is tested row by
+    row, `+department_id IN (...)`: as an indexable term of the scope's OR (owner, units,
+    shares) SQLite answers the OR from three indexes ("MULTI-INDEX OR") and then sorts all
+    the rows found before the list's first 50 (the marketing manager's customers of one stage
+    at 1M: 2.2 s); tested row by row, it walks the list's sort index and stops after 50
+    (1.5 ms). A long scope holds most rows, so that walk is short. PostgreSQL plans the
+    subquery as a hashed filter anyway; a literal list of ids keeps its index everywhere."""
+    if isinstance(units, QuerySet):
+        units = units.order_by()  # an IN subquery's order is of no use
+        if connections[queryset.db].vendor == "sqlite":
+            unary_plus = Func(
+                F(department_field), function="", template="+%(expressions)s",
+                output_field=IntegerField(),
+            )  # fmt: skip
+            return Q(In(unary_plus, units))
+    return Q(**{f"{department_field}__in": units})
 
 
 def _shared_ids(model: type[Model], actor, access: str | None = None) -> QuerySet:

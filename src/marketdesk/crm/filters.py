@@ -64,18 +64,14 @@ class CustomerFilter(django_filters.FilterSet):
     )
     locked = django_filters.BooleanFilter(label=_("Locked"))
 
-    def __init__(self, *args, request=None, owners=None, **kwargs):
-        """`owners`: the users of `selectors.owner_choices(actor=request.user)` when the
-        caller has read them already (the list page shows them twice)."""
+    def __init__(self, *args, request=None, **kwargs):
+        """The owner may be anyone of `selectors.owner_filter_users` (not only the 300 the
+        filter bar's <select> offers): one query, and only when an owner is given."""
         super().__init__(*args, request=request, **kwargs)
         if request is not None and request.user.is_authenticated:
-            from .selectors import owner_choices
+            from .selectors import owner_filter_users
 
-            if owners is not None:
-                ids = [user.pk for user in owners]
-            else:
-                ids = list(owner_choices(actor=request.user).values_list("pk", flat=True))
-            self.filters["owner"].queryset = User.objects.filter(pk__in=ids).order_by("name")
+            self.filters["owner"].queryset = owner_filter_users(actor=request.user)
 
     class Meta:
         model = Customer

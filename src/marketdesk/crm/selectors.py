@@ -7,13 +7,12 @@ from collections import Counter
 from enum import StrEnum
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
-from django.utils.functional import cached_property
 
+from marketdesk.core import listing
 from marketdesk.core.models import RecordAccess, RecordShare
 from marketdesk.core.scope import is_shared_for_write, scope_for, scoped
 from marketdesk.org.models import Department, Employee, EmployeeStatus
@@ -553,45 +552,44 @@ def _digit_prefix(field_name: str, digits: str) -> Q:
 OWNER_CHOICES_LIMIT = 300
 
 
-def owner_choices(*, actor) -> QuerySet:
-    """People a list may filter or assign by: the active employees in the actor's own
-    employee scope (a salesperson: themselves; a group leader: the group), at most 300 so a
-    company of thousands does not put them all in one <select>."""
+def owner_filter_users(*, actor) -> QuerySet:
+    """People a list may filter by owner: the active employees in the actor's own employee
+    scope (a salesperson: themselves; a group leader: the group; the marketing manager: the
+    whole department), as a lazy queryset (the owner filter reads it only for a given
+    owner)."""
     from django.contrib.auth import get_user_model
 
     from marketdesk.org.selectors import employee_list
 
     users = employee_list(actor=actor).filter(status=EmployeeStatus.ACTIVE).values("user_id")
-    return (
-        get_user_model()
-        .objects.filter(pk__in=users, is_active=True)
-        .order_by("name")[:OWNER_CHOICES_LIMIT]
-    )
+    return get_user_model().objects.filter(pk__in=users, is_active=True).order_by("name")
+
+
+def owner_choices(*, actor) -> QuerySet:
+    """The first 300 of `owner_filter_users` by name: what a <select> offers (a company of
+    thousands does not put them all in one); the owner filter accepts all of them."""
+    return owner_filter_users(actor=actor)[:OWNER_CHOICES_LIMIT]
 
 
 LIST_COUNT_CAP = 10_000  # rows a list counts at most: 200 pages of 50
+LIST_PAGE_COUNT_CAP = 1_000  # rows the list page itself counts (the rest: customer_list_count)
 SEARCH_COUNT_CAP = 1_000  # rows a search counts at most (a common word matches tens of thousands)
 
 
 def capped_count(queryset: QuerySet, cap: int = LIST_COUNT_CAP) -> int:
     """How many rows `queryset` has, counting no further than cap + 1 (a result above `cap`
-    shows as "more than 10,000"): `SELECT COUNT(*) FROM (SELECT ... LIMIT cap + 1)`, so a
-    list of a million customers costs what 10,001 rows cost, on both databases."""
-    return queryset.order_by()[: cap + 1].count()
+    shows as "more than 10,000"); see core.listing.capped_count."""
+    return listing.capped_count(queryset, cap)
 
 
-class CappedPaginator(Paginator):
-    """A Paginator whose count stops at `cap` (LIST_COUNT_CAP): pages past it are not offered
-    (`capped` is True; the page says "more than cap, narrow the filters"). For list_page."""
+class CappedPaginator(listing.CappedPaginator):
+    """The customer list's paginator (core.listing.CappedPaginator): page 1 counts up to
+    1,000 rows (LIST_PAGE_COUNT_CAP), a page further on up to the page after it, never more
+    than 10,000 (LIST_COUNT_CAP); past 1,000 the page says "more than 1,000" and loads the
+    count up to 10,000 in a second request (views.customer_list_count)."""
 
     cap = LIST_COUNT_CAP
-    capped = False
-
-    @cached_property
-    def count(self) -> int:
-        found = capped_count(self.object_list, self.cap)
-        self.capped = found > self.cap
-        return min(found, self.cap)
+    first_cap = LIST_PAGE_COUNT_CAP
 
 
 class SearchPaginator(CappedPaginator):

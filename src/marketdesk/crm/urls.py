@@ -6,6 +6,7 @@ app_name = "crm"
 
 urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
+    path("customers/count/", views.customer_list_count, name="customer_list_count"),
     path("customers/new/", views.customer_create, name="customer_create"),
     path("customers/export/", views.customer_export, name="customer_export"),
     path("customers/bulk/", views.customer_bulk, name="customer_bulk"),
