@@ -26,6 +26,7 @@ from marketdesk.sales.models import (
 )
 from marketdesk.sales.services import orders as services
 
+from .test_orders_api import body
 from .test_orders_fixtures import (  # noqa: F401  (fixtures)
     ORDER_DAY,
     approve_all,
@@ -306,24 +307,12 @@ class TestWho:
 
 
 class TestApi:
-    def _body(self, customer, catalogue, *lines, **extra):
-        return {
-            "customer": customer.pk,
-            "order_date": ORDER_DAY.isoformat(),
-            "promised_date": future().isoformat(),
-            "lines": [
-                {"product": catalogue[key].pk, "quantity": quantity, "discount": discount}
-                for key, quantity, discount in lines
-            ],
-            **extra,
-        }
-
     def test_create_with_submit_confirms_at_once(
         self, sales_personas, customer, catalogue, api_for, sales_settings
     ):
         response = api_for(sales_personas.sales1).post(
             BASE + "orders/",
-            self._body(customer, catalogue, ("terminal", "1", "0"), submit=True),
+            body(customer, catalogue, ("terminal", "1", "0"), submit=True),
             format="json",
         )
         assert response.status_code == 201, response.json()
@@ -341,7 +330,7 @@ class TestApi:
         client.credentials(HTTP_ACCEPT_LANGUAGE="en")
         response = client.post(
             BASE + "orders/",
-            self._body(customer, catalogue, ("terminal", "1", "0"), submit=True),
+            body(customer, catalogue, ("terminal", "1", "0"), submit=True),
             format="json",
         )
         assert response.status_code == 400
@@ -352,7 +341,7 @@ class TestApi:
         self, sales_personas, customer, catalogue, api_for, sales_settings
     ):
         response = api_for(sales_personas.sales1).post(
-            BASE + "orders/", self._body(customer, catalogue, ("terminal", "1", "0")), format="json"
+            BASE + "orders/", body(customer, catalogue, ("terminal", "1", "0")), format="json"
         )
         assert response.json()["status"] == "draft"
 
