@@ -14,7 +14,12 @@ where <what> is `name2` (a two-character brand of a generated company, e.g. 瑞�
 hundreds of matches), `name4` (city + brand, e.g. 苏州瑞丰: a handful), `name_common` (a
 trade word of many names, e.g. 精密机械: tens of thousands), `mobile7` (the first 7 digits of
 a contact's mobile) and `mobile11` (a customer's whole mobile). REPEAT timed calls after 2
-warm-up calls, each with a different word of the same kind: wall p50/p95, CPU p50, matches."""
+warm-up calls, each with a different word of the same kind: wall p50/p95, CPU p50, matches.
+
+Then the common trade words in other scenes (`SCENE_CASES`, query only, SCENE_REPEAT calls):
+the regional director's "all I may see" (a 200-odd-unit subtree), the marketing manager's
+"my subordinates" (most of the company's people) and a salesperson's pool:
+`crm_search_<actor>_<scene>_name_common_query_*`."""
 
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ NEEDS_ORG = False
 REPEAT = 30
 PAGE_REPEAT = 15
 PER_PAGE = 50
+SCENE_REPEAT = 10
+SCENE_CASES = (("region", "all"), ("manager", "subordinates"), ("salesperson", "pool"))
 
 
 def _words(kind: str, rng: random.Random, count: int) -> list[str]:
@@ -122,3 +129,19 @@ def run(*, org, size, note):
             yield Figure(f"crm_search_{key}_{kind}_page_p50", percentile(wall, 50), "ms")
             yield Figure(f"crm_search_{key}_{kind}_page_p95", percentile(wall, 95), "ms")
             yield Figure(f"crm_search_{key}_{kind}_page_cpu_p50", percentile(cpu, 50), "ms")
+    for key, scene in SCENE_CASES:
+        actor = actors[key]
+        texts = iter(words["name_common"] * 3)
+
+        def scene_query(actor=actor, scene=scene, texts=texts):
+            queryset = selectors.customer_search(
+                actor=actor, text=next(texts), scene=scene
+            ).order_by("-last_contact_at", "-pk")
+            selectors.capped_count(queryset, selectors.SEARCH_COUNT_CAP)
+            return list(queryset[:PER_PAGE])
+
+        wall, cpu = timed(scene_query, repeat=SCENE_REPEAT)
+        name = f"crm_search_{key}_{scene}_name_common_query"
+        yield Figure(f"{name}_p50", percentile(wall, 50), "ms")
+        yield Figure(f"{name}_p95", percentile(wall, 95), "ms")
+        yield Figure(f"{name}_cpu_p50", percentile(cpu, 50), "ms")

@@ -132,14 +132,16 @@ def test_a_word_rarer_than_the_scope_is_customers_goes_through_the_name_index(
     assert selectors._scope_branches(personas.leader1, Scene.TEAM, "罕见") is not None
 
 
-@pytest.mark.parametrize("mode", ["narrow", "estimated", "plain"])
+@pytest.mark.parametrize("mode", ["narrow", "estimated", "plain", "common"])
 def test_every_role_and_scene_finds_the_same_rows_in_the_same_order(
     personas, book, monkeypatch, request, mode
 ):
     if mode == "narrow":  # every scope the size allows, whatever the word
         request.getfixturevalue("no_estimate")
-    if mode == "plain":  # the search as it was: the bigram index, or the plain word if wide
+    if mode in ("plain", "common"):  # the bigram index, or the plain word if wide
         monkeypatch.setattr(selectors, "_scope_branches", lambda actor, scene, key: None)
+    if mode == "common":  # every word common: wide scenes walk the sort index
+        monkeypatch.setattr(selectors.name_search, "is_common", lambda key, **kw: True)
     seen = 0
     for who in PEOPLE:
         actor = getattr(personas, who)

@@ -220,10 +220,10 @@ def more_rows_than(rows, limit: float, *, using: str = "default") -> bool:
         return _plan_rows(cursor, sql, params) > limit
 
 
-def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
+def is_common(key: str, *, department_ids=None, rows=None, using: str = "default") -> bool:
     """PostgreSQL's estimate, from its statistics (no rows read), that more than
-    COMMON_MATCHES customers have `key` in their name: all customers, or those of
-    `department_ids` (the searcher's scope). Only then does walking the list's sort index
+    COMMON_MATCHES customers have `key` in their name: all customers, those of
+    `department_ids` (the searcher's scope) or the queryset `rows` (a scene's customers). Only then does walking the list's sort index
     find 50 matches and a capped count quickly; with fewer (a rare word, a small scope) the
     bigram index is the way. False for one-character words.
 
@@ -241,6 +241,10 @@ def is_common(key: str, *, department_ids=None, using: str = "default") -> bool:
         return found is not None and found > COMMON_MATCHES
     if connection.vendor != "postgresql":
         return False
+    if rows is not None:  # the customers of a scene (a queryset): their names with the word
+        return more_rows_than(
+            rows.filter(name_key__contains=key).order_by().values("pk"), COMMON_MATCHES - 1
+        )
     sql = _WORD_SQL
     params: list = [_like_pattern(key)]
     if department_ids is not None:
