@@ -105,7 +105,7 @@ def test_only_a_wide_scope_searches_common_words_by_the_sort_index(personas, mon
     assert selectors._common_word("科技", personas.management, "all")  # everything
     assert selectors._common_word("科技", personas.manager, "subordinates")  # many people
     assert not selectors._common_word("科技", personas.manager, "mine")
-    assert not selectors._common_word("科技", personas.manager, "pool")
+    assert selectors._common_word("科技", personas.sales1, "pool")  # the pool's own index
     assert not selectors._common_word("科技", personas.sales1, "all")  # own customers
     assert not selectors._common_word("科技", None, "all")
     assert not selectors._common_word("科技", personas.finance, "all")  # no customers

@@ -209,9 +209,14 @@ def _scope_branches(actor, scene: str, key: str) -> list[Q] | None:
 
 def _common_word(key: str, actor, scene: str) -> bool:
     """A common word for this searcher: in the "all I may see" scene of someone who sees all
-    customers or whole units, and in the "my subordinates" scene of someone with many (a
-    narrow scene, `_scope_branches`, was handled before)."""
-    if actor is None or not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
+    customers or whole units, in the "my subordinates" scene of someone with many, and in the
+    pool (its own index, `crm_cust_pool_contact`, holds its rows in the list's order; a narrow
+    scene, `_scope_branches`, was handled before)."""
+    if actor is None:
+        return False
+    if scene == Scene.POOL:
+        return name_search.is_common(key)
+    if not actor.has_perm(CrmPerm.VIEW_CUSTOMER):
         return False
     if scene == Scene.SUBORDINATES:
         rows = Customer.objects.filter(owner_id__in=subordinate_users(actor))
@@ -321,7 +326,9 @@ def pool_customers(*, actor, pool: CustomerPool | None = None) -> QuerySet[Custo
         return queryset.filter(pool=pool) if pools.filter(pk=pool.pk).exists() else queryset.none()
     if actor.is_superuser or actor.has_perm(CrmPerm.MANAGE_SETTINGS):
         return queryset
-    return queryset.filter(pool__in=pools)
+    # the few pools as ids: as a subquery PostgreSQL joins the pools first and reads each
+    # pool's rows by bitmap, where the list's order walks the pool's own index
+    return queryset.filter(pool__in=list(pools.values_list("pk", flat=True)))
 
 
 def holding_limits(*, actor) -> QuerySet[HoldingLimit]:
