@@ -224,3 +224,23 @@ def test_the_api_and_a_saved_segment_search_the_same_way(personas, book, api_for
     request = RequestFactory().get("/")
     request.user = actor
     assert _segment_count(request, segment) == str(len(expected))  # the badge text
+
+
+@pytest.mark.parametrize("text", ["", "科技", "贸易"])
+def test_many_subordinates_as_a_subquery_are_the_same_rows(personas, book, monkeypatch, text):
+    """ "My subordinates" with many people is a subquery of them (tested row by row on
+    SQLite), with few a list of ids: the same rows either way."""
+
+    def ids(actor):
+        rows = selectors.customer_list(actor, scene=Scene.SUBORDINATES)
+        if text:
+            rows = rows.filter(selectors.search_condition(text, actor=actor, scene="subordinates"))
+        return _ids(rows)
+
+    for who in PEOPLE:
+        actor = getattr(personas, who)
+        few = ids(actor)
+        monkeypatch.setattr(selectors, "NARROW_UNITS", 0)
+        assert ids(actor) == few, who
+        monkeypatch.setattr(selectors, "NARROW_UNITS", 200)
+    assert ids(personas.manager)  # the manager's people own customers

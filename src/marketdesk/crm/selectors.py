@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from marketdesk.core import listing
 from marketdesk.core.models import RecordAccess, RecordShare
-from marketdesk.core.scope import is_shared_for_write, scope_for, scoped
+from marketdesk.core.scope import in_rows, is_shared_for_write, scope_for, scoped
 from marketdesk.org.models import Department, Employee, EmployeeStatus
 from marketdesk.org.selectors import employee_for_user
 
@@ -74,7 +74,11 @@ def customer_list(actor, *, scene: str = Scene.ALL) -> QuerySet[Customer]:
         return base.filter(pk__in=_shared_customer_ids(actor))
     visible = scoped(base, actor=actor, perm=CrmPerm.VIEW_CUSTOMER)
     if scene == Scene.SUBORDINATES:
-        return visible.filter(owner_id__in=subordinate_users(actor))
+        people = subordinate_user_ids(actor, limit=NARROW_UNITS + 1)
+        if len(people) <= NARROW_UNITS:  # a group's people: the owner index
+            return visible.filter(owner_id__in=people)
+        # most of the company (a manager's 16,000): a subquery, tested row by row on SQLite
+        return visible.filter(in_rows(visible, "owner_id", subordinate_users(actor)))
     return visible
 
 
