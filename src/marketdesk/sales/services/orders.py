@@ -629,7 +629,9 @@ class Submission:
     refused: ValidationError | None = None
 
 
-def order_create_submit(*, actor, comment: str = "", keep_draft: bool = True, **fields):
+def order_create_submit(
+    *, actor, comment: str = "", keep_draft: bool = True, **fields
+) -> Submission:
     """ "Save and submit" of a new order: what `order_create` then `order_submit` do, with the
     same rules and results, in one transaction that writes the order once. Within the owner's
     authority and under the approval amount it is saved confirmed (its history starts at
@@ -651,7 +653,10 @@ def order_create_submit(*, actor, comment: str = "", keep_draft: bool = True, **
 
 
 @transaction.atomic
-def _create_submit(actor, order, rows, settings, reasons, comment, keep_draft):
+def _create_submit(
+    actor, order, rows, settings, reasons, comment: str, keep_draft: bool
+) -> Submission:
+    """The write transaction of `order_create_submit`, for the checked and priced `order`."""
     account = account_for(order.customer, lock=True)  # the credit check's lock, taken first
     tier = account.channel_tier or ChannelTier.DIRECT
     if tier != order.channel_tier:  # changed since the lines were priced
