@@ -244,3 +244,46 @@ def test_many_subordinates_as_a_subquery_are_the_same_rows(personas, book, monke
         assert ids(actor) == few, who
         monkeypatch.setattr(selectors, "NARROW_UNITS", 200)
     assert ids(personas.manager)  # the manager's people own customers
+
+
+def test_a_long_subtree_is_searched_from_its_unit_index_on_postgresql(personas, book, monkeypatch):
+    """A subtree past NARROW_UNITS units holding not many more customers than the word's names
+    (UNIT_SCAN_RATIO) is searched from its branches on PostgreSQL (the unit index includes the
+    name); SQLite keeps the other paths. The same rows and order either way, also where the
+    branches replace the scope's filter (customer_search)."""
+    from django.db import connection
+
+    monkeypatch.setattr(selectors, "NARROW_UNITS", 0)
+    monkeypatch.setattr(selectors.name_search, "expected_matches", lambda key, **kw: 1_000)
+    monkeypatch.setattr(  # counted: PostgreSQL's estimate of a tiny new table is a guess
+        selectors.name_search, "more_rows_than", lambda rows, limit: rows.count() > limit
+    )
+    branches = selectors._scope_branches(personas.manager, Scene.ALL, "科技")
+    if connection.vendor == "postgresql":
+        assert branches is not None and len(branches) == 3  # own, the units, shared
+    else:
+        assert branches is None
+    for who in PEOPLE:
+        actor = getattr(personas, who)
+        for scene in SCENES:
+            for text in _texts(book):
+                expected = _ids(_plain(actor, scene, text))
+                found = selectors.customer_search(actor=actor, text=text, scene=scene)
+                assert _ids(found) == expected, (who, scene, text)
+                assert selectors.capped_count(found, 3) == min(len(expected), 4)
+    monkeypatch.setattr(selectors.name_search, "expected_matches", lambda key, **kw: 1)
+    assert selectors._scope_branches(personas.manager, Scene.ALL, "科技") is None  # rare word
+
+
+@pytest.mark.usefixtures("no_estimate")
+def test_the_branches_replace_the_scope_filter_only_where_they_are_the_scene(personas, book):
+    """customer_search leaves out the scope's filter only for the "all I may see", mine and
+    team scenes searched from their branches (their union is the scene's customers)."""
+    assert selectors._search("科技", actor=personas.leader1, scene=Scene.ALL)[1]
+    assert selectors._search("科技", actor=personas.sales1, scene=Scene.MINE)[1]
+    assert selectors._search("科技", actor=personas.sales1, scene=Scene.TEAM)[1]
+    assert not selectors._search("科技", actor=personas.leader1, scene=Scene.SUBORDINATES)[1]
+    assert not selectors._search("科技", actor=personas.management, scene=Scene.ALL)[1]
+    assert not selectors._search("科技", actor=personas.sales1, scene=Scene.POOL)[1]
+    assert not selectors._search("1390000", actor=personas.sales1, scene=Scene.ALL)[1]
+    assert not selectors._search("", actor=personas.sales1, scene=Scene.ALL)[1]

@@ -351,12 +351,8 @@ class CustomerViewSet(_UnmaskMixin, viewsets.GenericViewSet):
         scene = self.request.query_params.get("scene") or Scene.ALL
         if scene not in {Scene.MINE, Scene.TEAM, Scene.SUBORDINATES, Scene.ALL}:
             scene = Scene.ALL
-        queryset = selectors.customer_list(self.request.user, scene=scene)
         text = self.request.query_params.get("q", "")[:100]
-        if text.strip():
-            queryset = queryset.filter(
-                selectors.search_condition(text, actor=self.request.user, scene=scene)
-            )
+        queryset = selectors.customer_search(actor=self.request.user, text=text, scene=scene)
         return queryset.prefetch_related("tags").order_by("-last_contact_at", "-pk")
 
     def get_object(self):

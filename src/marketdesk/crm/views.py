@@ -120,12 +120,8 @@ def _scene(request) -> str:
 
 def _customer_queryset(request):
     scene = _scene(request)
-    queryset = selectors.customer_list(request.user, scene=scene)
     text = request.GET.get("q", "")[:100]
-    if text.strip():
-        queryset = queryset.filter(
-            selectors.search_condition(text, actor=request.user, scene=scene)
-        )
+    queryset = selectors.customer_search(actor=request.user, text=text, scene=scene)
     return queryset.prefetch_related("tags")
 
 
@@ -215,11 +211,7 @@ def _segment_count(request, segment) -> str:
 
     params = QueryDict(segment.query)
     scene = params.get("scene") or Scene.ALL
-    queryset = selectors.customer_list(request.user, scene=scene)
-    if params.get("q"):
-        queryset = queryset.filter(
-            selectors.search_condition(params["q"], actor=request.user, scene=scene)
-        )
+    queryset = selectors.customer_search(actor=request.user, text=params.get("q", ""), scene=scene)
     filterset = CustomerFilter(params, queryset=queryset, request=request)
     if not filterset.is_valid():
         return "0"
